@@ -18,7 +18,7 @@ class Entity(NamedTuple):
     end: int
     label: str
 
-    def __len__(self) -> int:  # type: ignore[override]
+    def __len__(self) -> int:
         return self.end - self.start
 
     def overlaps(self, other: tuple[int, int, Any] | tuple[int, int]) -> bool:

@@ -11,7 +11,9 @@ from typing import IO, Any
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf8") -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf8"
+) -> Iterator[IO[Any]]:
     """Open a temp file next to ``path``; on success fsync and rename it over ``path``.
 
     On any exception the temp file is removed and ``path`` is left untouched, so a crash

