@@ -106,7 +106,7 @@ def make_heuristic_projector(
     merge_only_inside: bool = True,
     merge_same_label: bool = True,
 ) -> Any:
-    """Alignment heuristics: García-Ferrero et al. 2022 ("gf2022") or Politov et al. 2025 ("paper")."""
+    """Alignment heuristics: García-Ferrero et al. 2022 ("gf2022") or Politov et al. ("paper")."""
     from .projection.heuristic import HeuristicProjector
 
     return HeuristicProjector(
@@ -117,3 +117,104 @@ def make_heuristic_projector(
         merge_only_inside=merge_only_inside,
         merge_same_label=merge_same_label,
     )
+
+
+@registry.misc("xner.CandidateMatching.v1")
+def make_candidate_matching(
+    candidates: dict[str, Any] | None = None,
+    scores: dict[str, Any] | None = None,
+    weights: dict[str, float] | None = None,
+    solver: str = "greedy",
+    min_score: float = 0.0,
+) -> Any:
+    """Match source entities to target candidates by weighted scores (greedy or exact ILP).
+
+    ``candidates`` and ``scores`` are named config blocks (``[projector.scores.dice]``);
+    ``weights`` maps score names to weights (missing names weigh 1). Defaults: all n-grams
+    up to 10 words, scored by alignment Dice.
+    """
+    from .projection.candidates import NgramCandidates
+    from .projection.matching import CandidateMatcher
+    from .projection.scores import AlignmentDice
+
+    cands = list((candidates or {"ngram": NgramCandidates()}).values())
+    named_scores = scores or {"dice": AlignmentDice()}
+    unknown = set(weights or {}) - set(named_scores)
+    if unknown:
+        raise ValueError(
+            f"weights name unknown scores {sorted(unknown)}; scores: {sorted(named_scores)}"
+        )
+    w = [float((weights or {}).get(name, 1.0)) for name in named_scores]
+    return CandidateMatcher(
+        candidates=cands,
+        scores=list(named_scores.values()),
+        weights=w,
+        solver=solver,
+        min_score=min_score,
+    )
+
+
+@registry.misc("xner.NgramCandidates.v1")
+def make_ngram_candidates(
+    max_len: int = 10,
+    restrict_to_aligned_window: bool = True,
+    sentence_punct: list[str] | None = None,
+) -> Any:
+    """All target n-grams up to ``max_len`` words without sentence punctuation inside."""
+    from .projection.candidates import NgramCandidates
+
+    if sentence_punct is None:
+        return NgramCandidates(
+            max_len=max_len, restrict_to_aligned_window=restrict_to_aligned_window
+        )
+    return NgramCandidates(
+        max_len=max_len,
+        restrict_to_aligned_window=restrict_to_aligned_window,
+        sentence_punct=tuple(sentence_punct),
+    )
+
+
+@registry.misc("xner.NerCandidates.v1")
+def make_ner_candidates(
+    key: str = "ner_spans", min_score: float = 0.0, labels: list[str] | None = None
+) -> Any:
+    """Spans a NER model proposed on the target sentence (any class), read from ``extras[key]``."""
+    from .projection.candidates import SpanCandidates
+
+    return SpanCandidates(
+        key=key, min_score=min_score, labels=None if labels is None else tuple(labels)
+    )
+
+
+@registry.misc("xner.AlignmentDice.v1")
+def make_alignment_dice() -> Any:
+    """2·|aligned pairs between s and t| / (|s| + |t|)."""
+    from .projection.scores import AlignmentDice
+
+    return AlignmentDice()
+
+
+@registry.misc("xner.NerSpanScore.v1")
+def make_ner_span_score(key: str = "ner_spans", same_label: bool = False) -> Any:
+    """The target NER model's confidence in the candidate span (0 if it did not propose it)."""
+    from .projection.scores import NerSpanScore
+
+    return NerSpanScore(key=key, same_label=same_label)
+
+
+@registry.misc("xner.StringSimilarity.v1")
+def make_string_similarity(min_similarity: float = 0.0) -> Any:
+    """Character similarity of source entity and candidate (names copied across languages)."""
+    from .projection.scores import StringSimilarity
+
+    return StringSimilarity(min_similarity=min_similarity)
+
+
+@registry.misc("xner.TranslationProbability.v1")
+def make_translation_probability(
+    prob: Callable[[str, str], float] | None = None, key: str = "translation_probs"
+) -> Any:
+    """P(candidate | entity) under a translation model: ``extras[key]`` or ``prob(src, tgt)``."""
+    from .projection.scores import TranslationProbability
+
+    return TranslationProbability(prob=prob, key=key)

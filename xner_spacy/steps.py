@@ -29,13 +29,13 @@ TEST_SET_PATTERNS = ("masakhaner2/{lang}/test.txt", "wikiann/{lang}/test.txt")
 MIN_CONTAINED_KEY = 24
 
 
-def test_files(data_dir: str | Path, lang: str) -> list[Path]:
+def held_out_files(data_dir: str | Path, lang: str) -> list[Path]:
     """The gold test files for ``lang`` present under a data directory."""
     found = [Path(data_dir) / p.format(lang=lang) for p in TEST_SET_PATTERNS]
     return [p for p in found if p.is_file()]
 
 
-class TestSetFilter:
+class HeldOutFilter:
     """Recognises sentences of held-out test sets by a normalised-text key.
 
     A line is excluded when its :func:`loose_key` equals a test sentence's key, or contains a
@@ -59,7 +59,7 @@ class TestSetFilter:
                 self._by_prefix.setdefault(key[: self._WINDOW], []).append(key)
 
     @classmethod
-    def from_conll(cls, paths: Iterable[str | Path]) -> TestSetFilter:
+    def from_conll(cls, paths: Iterable[str | Path]) -> HeldOutFilter:
         texts = (" ".join(s.words) for p in paths for s in read_conll(p, skip_malformed=True))
         return cls(texts)
 
@@ -93,22 +93,22 @@ def prepare_parallel(
     any extra CoNLL files in ``exclude`` are removed by normalised text; the counts of
     removed pairs are returned so the removal is reported, never silent.
     """
-    excluded_files = [*test_files(data_dir, tgt_lang), *map(Path, exclude)]
-    test_filter = TestSetFilter.from_conll(excluded_files)
+    excluded_files = [*held_out_files(data_dir, tgt_lang), *map(Path, exclude)]
+    held_out = HeldOutFilter.from_conll(excluded_files)
     stats = ReadStats()
     counts: dict[str, Any] = {
         "pairs_read": 0,
         "removed_test_overlap": 0,
         "written": 0,
         "excluded_files": [str(p) for p in excluded_files],
-        "test_sentences_indexed": len(test_filter.keys),
+        "test_sentences_indexed": len(held_out.keys),
     }
 
     def records() -> Iterator[PairRecord]:
         for split, src_file, tgt_file in mafand_splits(data_dir, src_lang, tgt_lang):
             for pair in read_parallel(src_file, tgt_file, stats=stats):
                 counts["pairs_read"] += 1
-                if pair.tgt in test_filter or pair.src in test_filter:
+                if pair.tgt in held_out or pair.src in held_out:
                     counts["removed_test_overlap"] += 1
                     continue
                 counts["written"] += 1

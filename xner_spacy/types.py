@@ -164,9 +164,7 @@ class Projector(Protocol):
 class Aligner(Protocol):
     """Aligns a corpus of sentence pairs; statistical aligners train on the corpus itself."""
 
-    def align(
-        self, src: Sequence[Words], tgt: Sequence[Words]
-    ) -> list[list[AlignPair]]: ...
+    def align(self, src: Sequence[Words], tgt: Sequence[Words]) -> list[list[AlignPair]]: ...
 
 
 class Labeller(Protocol):

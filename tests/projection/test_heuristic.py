@@ -39,16 +39,12 @@ def test_gap_one_merged_gap_three_largest_group() -> None:
     # gap of 1 word (index 2) is bridged
     assert GF(src, tgt, [Entity(0, 2, "PER")], [(0, 1), (1, 3)]) == [Entity(1, 4, "PER")]
     # gap of 3 words: two groups {1,2} and {6}: keep the larger
-    assert GF(src, tgt, [Entity(0, 3, "PER")], [(0, 1), (1, 2), (2, 6)]) == [
-        Entity(1, 3, "PER")
-    ]
+    assert GF(src, tgt, [Entity(0, 3, "PER")], [(0, 1), (1, 2), (2, 6)]) == [Entity(1, 3, "PER")]
     # equal-size groups: the first wins
     assert GF(src, tgt, [Entity(0, 2, "PER")], [(0, 1), (1, 6)]) == [Entity(1, 2, "PER")]
     # max_gap=0 splits a gap of one
     tight = HeuristicProjector(max_gap=0)
-    assert tight(src, tgt, [Entity(0, 3, "PER")], [(0, 1), (1, 3), (2, 4)]) == [
-        Entity(3, 5, "PER")
-    ]
+    assert tight(src, tgt, [Entity(0, 3, "PER")], [(0, 1), (1, 3), (2, 4)]) == [Entity(3, 5, "PER")]
 
 
 def test_collision_different_labels_longer_wins() -> None:

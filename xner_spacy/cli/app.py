@@ -43,9 +43,10 @@ def _emit(step: str, summary: dict[str, Any], stats: Path | None, started: float
 
 def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
     """Build the registered object in ``[section]`` of a config file, with CLI overrides."""
-    import xner_spacy.registry  # noqa: F401  (registers the xner.* functions)
     from spacy.cli._util import parse_config_overrides
     from spacy.util import load_config, registry
+
+    import xner_spacy.registry  # noqa: F401  (registers the xner.* functions)
 
     overrides = parse_config_overrides(args)
     cfg = load_config(config, overrides=overrides, interpolate=True)
@@ -62,7 +63,9 @@ def _setup_logging() -> None:
 def convert_gold_cmd(
     input_path: Path = typer.Argument(..., exists=True, help="CoNLL-style NER file"),
     output: Path = typer.Argument(..., help="Output .spacy (DocBin)"),
-    label_map: str = typer.Option("conll", help="Built-in label map name (MISC dropped by 'conll')"),
+    label_map: str = typer.Option(
+        "conll", help="Built-in label map name (MISC dropped by 'conll')"
+    ),
     lang: str = typer.Option("xx", help="spaCy language of the vocab"),
     skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed lines"),
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
@@ -87,8 +90,12 @@ def convert_gold_cmd(
     n = sentences_to_docbin(output, sents, spacy.blank(lang).vocab)
     _emit(
         "convert-gold",
-        {"input": str(input_path), "output": str(output), "docs": n,
-         "skipped_lines": dict(read_stats.skipped)},
+        {
+            "input": str(input_path),
+            "output": str(output),
+            "docs": n,
+            "skipped_lines": dict(read_stats.skipped),
+        },
         stats,
         t0,
     )
@@ -210,13 +217,17 @@ def evaluate_cmd(
     nlp = load_pipeline(model)
     read_stats = ReadStats()
     gold = [
-        (s.words, s.ents)
-        for s in read_conll(test, skip_malformed=skip_malformed, stats=read_stats)
+        (s.words, s.ents) for s in read_conll(test, skip_malformed=skip_malformed, stats=read_stats)
     ]
     label_set = [x.strip() for x in labels.split(",") if x.strip()]
     metrics = evaluate_pipeline(nlp, gold, label_set, get_label_map(label_map))
-    summary = {"model": model, "test": str(test), "labels": label_set, **metrics,
-               "skipped_lines": dict(read_stats.skipped)}
+    summary = {
+        "model": model,
+        "test": str(test),
+        "labels": label_set,
+        **metrics,
+        "skipped_lines": dict(read_stats.skipped),
+    }
     _emit("evaluate", summary, output, t0)
 
 
@@ -240,9 +251,7 @@ def report_cmd(
             fh.write(table + "\n")
 
 
-@app.command(
-    "timed", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-)
+@app.command("timed", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def timed_cmd(
     ctx: typer.Context,
     name: str = typer.Option(..., help="Step name to log"),
@@ -257,8 +266,13 @@ def timed_cmd(
     code = subprocess.call(cmd)
     seconds = round(time.perf_counter() - t0, 1)
     log.parent.mkdir(parents=True, exist_ok=True)
-    entry = {"step": name, "seconds": seconds, "status": code, "time": time.time(),
-             "command": shlex.join(cmd)}
+    entry = {
+        "step": name,
+        "seconds": seconds,
+        "status": code,
+        "time": time.time(),
+        "command": shlex.join(cmd),
+    }
     with log.open("a", encoding="utf8") as fh:  # an append-only log: one line per run
         fh.write(json.dumps(entry) + "\n")
     typer.secho(f"⏱ {name}: {seconds:.1f} s (exit {code})", fg=typer.colors.CYAN, err=True)

@@ -9,7 +9,9 @@ from ..types import Entity
 from .spans import DEFAULT_LABELS, score_spans
 
 
-def predict_entities(nlp: Any, sentences: Iterable[list[str]], batch_size: int = 256) -> Iterator[list[Entity]]:
+def predict_entities(
+    nlp: Any, sentences: Iterable[list[str]], batch_size: int = 256
+) -> Iterator[list[Entity]]:
     """Run the pipeline on pre-tokenised sentences (the gold words), yield its entities."""
     from spacy.tokens import Doc
 

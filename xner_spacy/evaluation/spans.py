@@ -16,7 +16,9 @@ from ..types import Entity
 DEFAULT_LABELS = ("PER", "ORG", "LOC")
 
 
-def _keep(ents: Iterable[Sequence[Any]], labels: Collection[str] | None) -> set[tuple[int, int, str]]:
+def _keep(
+    ents: Iterable[Sequence[Any]], labels: Collection[str] | None
+) -> set[tuple[int, int, str]]:
     return {(e[0], e[1], e[2]) for e in ents if labels is None or e[2] in labels}
 
 
@@ -50,9 +52,7 @@ def score_spans(
         "precision": micro.precision,
         "recall": micro.recall,
         "f1": micro.fscore,
-        "per_label": {
-            label: _prf_dict(per_label.get(label, PRFScore())) for label in wanted
-        },
+        "per_label": {label: _prf_dict(per_label.get(label, PRFScore())) for label in wanted},
         "unlabelled_f1": unlabelled.fscore,
         "sentences": n_sents,
         "gold_entities": n_gold,

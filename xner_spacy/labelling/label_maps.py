@@ -30,7 +30,7 @@ BUILTIN_LABEL_MAPS: dict[str, dict[str, str | None]] = {
 
 
 def get_label_map(spec: str | Mapping[str, str | None]) -> dict[str, str | None]:
-    """Resolve a built-in map name (``ontonotes``, ``conll``, ``conll+misc``, ``identity``) or a dict."""
+    """Resolve a built-in map (``ontonotes``, ``conll``, ``conll+misc``, ``identity``) or a dict."""
     if isinstance(spec, str):
         try:
             return dict(BUILTIN_LABEL_MAPS[spec])

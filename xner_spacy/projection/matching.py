@@ -200,9 +200,7 @@ class CandidateMatcher:
             chosen = greedy_match(pairs, spans, self.min_score)
         else:
             chosen = ilp_match(pairs, spans, self.min_score)
-        return [
-            (Entity(spans[t][0], spans[t][1], src_ents[k].label), c, k) for k, t, c in chosen
-        ]
+        return [(Entity(spans[t][0], spans[t][1], src_ents[k].label), c, k) for k, t, c in chosen]
 
     def scored_pairs(self, ctx: PairContext) -> tuple[list[Span], list[ScoredPair]]:
         """Candidate pool and the sparse list of pairs scoring above ``min_score``."""

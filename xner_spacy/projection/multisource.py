@@ -40,9 +40,7 @@ def vote(
             votes[ent] = votes.get(ent, 0) + 1
     if total <= 0:
         return []
-    kept = [
-        e for e, w in weight.items() if votes[e] >= min_votes and w / total >= threshold - _EPS
-    ]
+    kept = [e for e, w in weight.items() if votes[e] >= min_votes and w / total >= threshold - _EPS]
     kept.sort(key=lambda e: (-weight[e], e.start - e.end, e.start, e.label))
     out: list[Entity] = []
     for ent in kept:

@@ -1,0 +1,110 @@
+"""The streaming steps over pair records (prepare, label, align, project, convert)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from xner_spacy.io.records import read_records, write_records
+from xner_spacy.projection.heuristic import HeuristicProjector
+from xner_spacy.steps import (
+    HeldOutFilter,
+    align_records,
+    convert_records,
+    dev_split,
+    label_records,
+    prepare_parallel,
+    project_records,
+)
+from xner_spacy.types import Entity, PairRecord
+
+
+def test_test_set_filter_exact_loose_and_contained() -> None:
+    flt = HeldOutFilter(['Ó lọ sí " Èkó " .', "A fairly long test sentence about the market ."])
+    assert "Ó lọ sí “Èkó”." in flt  # tokenisation, quotes and tone marks differ
+    assert "o lo si eko" in flt
+    assert "Yesterday: a fairly long test sentence about the market. More text" in flt
+    assert "Ó lọ sí Abuja." not in flt
+    assert "lo si" not in flt  # short keys are only matched whole
+
+
+def test_prepare_removes_planted_test_sentences(toy_data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pairs.jsonl"
+    counts = prepare_parallel(toy_data_dir, "en", "zzz", out)
+    assert counts["removed_test_overlap"] >= 2
+    assert counts["pairs_read"] == 402
+    assert counts["written"] == counts["pairs_read"] - counts["removed_test_overlap"]
+    records = list(read_records(out))
+    assert len(records) == counts["written"]
+    flt = HeldOutFilter.from_conll([toy_data_dir / "masakhaner2/zzz/test.txt"])
+    assert not any(" ".join(r.tgt_words) in flt for r in records)
+    assert records[0].id == "en-zzz/train:1" and records[0].meta["split"] == "train"
+    assert records[0].src_words[-1] == "." and records[0].src_ents is None
+
+
+class _CapitalLabeller:
+    """Labels every capitalised word as PER: enough to test the plumbing."""
+
+    def label(self, sentences: Iterable[Sequence[str]]) -> Iterator[list[Entity]]:
+        for words in sentences:
+            yield [Entity(i, i + 1, "PER") for i, w in enumerate(words) if w[:1].isupper()]
+
+
+class _DiagonalAligner:
+    def align(self, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]]) -> list:
+        return [[(i, i) for i in range(min(len(s), len(t)))] for s, t in zip(src, tgt, strict=True)]
+
+
+def _records(n: int) -> list[PairRecord]:
+    return [
+        PairRecord(f"r{k}", "en", "zzz", ["Ada", "saw", "Bola"], ["Ada", "ri", "Bola"])
+        for k in range(n)
+    ]
+
+
+def test_label_align_project_convert_chain(tmp_path: Path) -> None:
+    write_records(tmp_path / "in.jsonl", _records(50))
+    counts = label_records(
+        tmp_path / "in.jsonl", tmp_path / "lab.jsonl", _CapitalLabeller(), batch_size=7
+    )
+    assert counts == {"records": 50, "entities": 100, "labels": {"PER": 100}}
+    align_records(tmp_path / "lab.jsonl", tmp_path / "ali.jsonl", _DiagonalAligner())
+    assert next(read_records(tmp_path / "ali.jsonl")).alignment == [(0, 0), (1, 1), (2, 2)]
+    counts = project_records(tmp_path / "ali.jsonl", tmp_path / "proj.jsonl", HeuristicProjector())
+    assert counts["tgt_entities"] == 100 and counts["doubtful"] == 0
+    rec = next(read_records(tmp_path / "proj.jsonl"))
+    assert rec.tgt_ents == [Entity(0, 1, "PER"), Entity(2, 3, "PER")]
+    summary = convert_records(tmp_path / "proj.jsonl", tmp_path / "corpus", dev_fraction=0.2)
+    assert summary["train"]["docs"] + summary["dev"]["docs"] == 50
+    assert 0 < summary["dev"]["docs"] < 25
+    assert (tmp_path / "corpus/train.spacy").is_file()
+
+
+def test_align_extra_pairs_train_but_are_not_written(tmp_path: Path) -> None:
+    write_records(tmp_path / "a.jsonl", _records(3))
+    write_records(tmp_path / "b.jsonl", _records(5))
+    counts = align_records(
+        tmp_path / "a.jsonl",
+        tmp_path / "out.jsonl",
+        _DiagonalAligner(),
+        extra=[tmp_path / "b.jsonl"],
+    )
+    assert counts["records"] == 3 and counts["extra_pairs"] == 5
+    assert len(list(read_records(tmp_path / "out.jsonl"))) == 3
+
+
+def test_project_requires_label_and_alignment(tmp_path: Path) -> None:
+    write_records(tmp_path / "in.jsonl", _records(1))
+    with pytest.raises(ValueError, match="run `xner label` and `xner align` first"):
+        project_records(tmp_path / "in.jsonl", tmp_path / "out.jsonl", HeuristicProjector())
+    assert not (tmp_path / "out.jsonl").exists()  # nothing half-written
+
+
+def test_dev_split_is_deterministic_and_proportional() -> None:
+    ids = [f"x/{i}" for i in range(5000)]
+    first = [dev_split(i, 0.1) for i in ids]
+    assert first == [dev_split(i, 0.1) for i in ids]
+    assert 400 < sum(first) < 600
+    assert first != [dev_split(i, 0.1, seed=1) for i in ids]
