@@ -51,10 +51,11 @@ def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Pat
     purelib = _run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
     Path(purelib.strip(), "_parent_env.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheels[0])])
-    out = _run(
-        [str(py), "-c", "import spacy; nlp = spacy.load('xx_xner_zzz'); "
-         "print(nlp.meta['requirements']); print([(e.text, e.label_) for e in nlp('Ada lo si Lagos lana .').ents])"]
-    )  # fmt: skip
+    code = (
+        "import spacy; nlp = spacy.load('xx_xner_zzz'); print(nlp.meta['requirements']); "
+        "print([(e.text, e.label_) for e in nlp('Ada lo si Lagos lana .').ents])"
+    )
+    out = _run([str(py), "-c", code])
     requirements, ents = out.strip().splitlines()
     assert "xner-spacy" in requirements
     assert "('Ada', 'PER')" in ents or "('Lagos', 'LOC')" in ents
