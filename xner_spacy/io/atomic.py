@@ -5,9 +5,21 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _default_mode() -> int:
+    """The permissions an ordinary ``open(path, "w")`` would give: 0o666 minus the umask."""
+    with _UMASK_LOCK:  # os.umask can only be read by setting it
+        mask = os.umask(0)
+        os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -28,6 +40,7 @@ def atomic_write(
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _default_mode())  # mkstemp creates 0o600 files
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -44,6 +57,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _default_mode())  # mkstemp creates 0o600 files
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
