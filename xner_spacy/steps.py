@@ -200,7 +200,9 @@ def project_records(
                     f"{input_path}: record {rec.id!r} lacks src_ents or alignment; "
                     "run `xner label` and `xner align` first"
                 )
-            rec.tgt_ents = projector(rec.src_words, rec.tgt_words, rec.src_ents, rec.alignment)
+            rec.tgt_ents = projector(
+                rec.src_words, rec.tgt_words, rec.src_ents, rec.alignment, extras=rec.meta
+            )
             counts["records"] += 1
             counts["src_entities"] += len(rec.src_ents)
             counts["tgt_entities"] += len(rec.tgt_ents)
@@ -209,6 +211,44 @@ def project_records(
 
     write_records(output, records())
     return counts
+
+
+def propose_spans(
+    input_path: str | Path, output: str | Path, model: str, *, batch_size: int = 256
+) -> dict[str, Any]:
+    """Run a target-language NER pipeline on ``tgt_words``; store its spans in ``meta``.
+
+    ``meta["ner_spans"]`` holds ``[start, end, label, score]`` lists: the candidates and
+    scores that ``xner.NerCandidates.v1`` and ``xner.NerSpanScore.v1`` read. spaCy's
+    transition-based NER gives no span probabilities, so each proposed span scores 1.0.
+    """
+    from .labelling.spacy_labeller import load_pipeline
+
+    nlp = load_pipeline(model)
+    counts = {"records": 0, "spans": 0}
+
+    def records() -> Iterator[PairRecord]:
+        for batch in _batched(read_records(input_path), batch_size):
+            for rec, ents in zip(
+                batch, predict_spans(nlp, [r.tgt_words for r in batch]), strict=True
+            ):
+                rec.meta["ner_spans"] = ents
+                counts["records"] += 1
+                counts["spans"] += len(ents)
+                yield rec
+
+    write_records(output, records())
+    return counts
+
+
+def predict_spans(nlp: Any, sentences: Sequence[Sequence[str]]) -> list[list[list[Any]]]:
+    """``[start, end, label, 1.0]`` for each entity the pipeline finds in each word list."""
+    from .evaluation.model import predict_entities
+
+    return [
+        [[e.start, e.end, e.label, 1.0] for e in ents]
+        for ents in predict_entities(nlp, (list(s) for s in sentences))
+    ]
 
 
 def dev_split(record_id: str, dev_fraction: float, seed: int = 0) -> bool:

@@ -6,7 +6,7 @@ Plain Python, no spaCy: a sentence is a list of words, an entity is a half-open
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -150,7 +150,12 @@ def _parse_alignment(value: Any, n_src: int, n_tgt: int, where: str) -> list[Ali
 
 
 class Projector(Protocol):
-    """Pure projection: (src words, tgt words, src entities, alignment) → tgt entities."""
+    """Pure projection: (src words, tgt words, src entities, alignment) → tgt entities.
+
+    ``extras`` carries optional per-pair side inputs (a record's ``meta``), e.g.
+    ``ner_spans``: spans a target NER model proposed, used by candidate matching; projectors
+    that need none ignore it.
+    """
 
     def __call__(
         self,
@@ -158,6 +163,7 @@ class Projector(Protocol):
         tgt_words: Words,
         src_ents: Sequence[Entity],
         alignment: Alignment,
+        extras: Mapping[str, Any] | None = None,
     ) -> list[Entity]: ...
 
 

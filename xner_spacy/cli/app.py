@@ -324,6 +324,9 @@ def eval_projection_cmd(
     ),
     extra_parallel: list[str] = typer.Option([], help=_EXTRA_PARALLEL_HELP),
     predictions: Path | None = typer.Option(None, help="Save the projected records (JSONL)"),
+    ner_model: str | None = typer.Option(
+        None, help="Target NER pipeline proposing candidate spans (meta ner_spans)"
+    ),
     output: Path | None = typer.Option(None, help="Write the metrics JSON here"),
 ) -> None:
     """Intrinsic projection F1 on gold target sentences (MasakhaNER×MAFAND or Europarl-NER)."""
@@ -346,6 +349,7 @@ def eval_projection_cmd(
             extra_parallel=_file_pairs(extra_parallel),
             cache_dir=cache_dir,
             predictions=predictions,
+            ner_model=ner_model,
         )
     except (ValueError, OSError) as err:
         raise _fail(err) from err
@@ -371,6 +375,9 @@ def projection_table_cmd(
     ),
     cache_dir: Path | None = typer.Option(None, help="Keep labelled, aligned records here"),
     extra_parallel: list[str] = typer.Option([], help=_EXTRA_PARALLEL_HELP),
+    ner_model: list[str] = typer.Option(
+        [], help="TGT=MODEL target NER pipeline proposing candidate spans (repeatable)"
+    ),
     output: Path | None = typer.Option(None, help="Write the Markdown table here"),
     json_output: Path | None = typer.Option(
         None, "--json", help="Write every cell's metrics and command (JSON) here"
@@ -395,6 +402,7 @@ def projection_table_cmd(
             overrides=parse_config_overrides(ctx.args),
             cache_dir=cache_dir,
             extra_parallel=_file_pairs(extra_parallel),
+            ner_models=ner_model,
             progress=lambda line: typer.echo(line, err=True),
         )
     except (ValueError, OSError) as err:

@@ -419,7 +419,7 @@ def project_eval_records(
         if rec.src_ents is None or rec.alignment is None:
             raise ValueError(f"record {rec.id!r} lacks src_ents or alignment")
         ents = [e for e in rec.src_ents if labels is None or e.label in labels]
-        rec.tgt_ents = projector(rec.src_words, rec.tgt_words, ents, rec.alignment)
+        rec.tgt_ents = projector(rec.src_words, rec.tgt_words, ents, rec.alignment, extras=rec.meta)
         out.append(rec)
     return out
 
@@ -491,8 +491,12 @@ def run_projection_eval(
     extra_parallel: Sequence[tuple[str | Path, str | Path]] = (),
     cache_dir: str | Path | None = None,
     predictions: str | Path | None = None,
+    ner_model: str | None = None,
 ) -> dict[str, Any]:
     """One evaluation cell: labeller/aligner/projector from ``cfg``; returns the metrics.
+
+    ``ner_model`` (a target-language spaCy pipeline) proposes spans on the gold target words,
+    stored as ``meta["ner_spans"]`` for candidate matching with NER candidates and scores.
 
     Keys: ``precision``, ``recall``, ``f1``, ``per_label``, ``unlabelled_f1``, ``matched``,
     ``total`` and the other match counts, ``src_entities``, ``timings`` and ``cache``.
@@ -516,6 +520,13 @@ def run_projection_eval(
         cache_dir=cache_dir,
         settings=settings,
     )
+    if ner_model is not None:
+        from ..labelling.spacy_labeller import load_pipeline
+        from ..steps import predict_spans
+
+        spans = predict_spans(load_pipeline(ner_model), [r.tgt_words for r in records])
+        for rec, found in zip(records, spans, strict=True):
+            rec.meta["ner_spans"] = found
     t1 = time.perf_counter()
     labels = DATASET_LABELS[dataset]
     metrics = evaluate_projection(records, resolve_section(cfg, "projector"), labels)

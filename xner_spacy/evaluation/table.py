@@ -147,6 +147,7 @@ def cell_command(
     overrides: Mapping[str, Any],
     cache_dir: Path | None,
     extra_parallel: Sequence[tuple[Path, Path]],
+    ner_model: str | None = None,
 ) -> str:
     """The ``xner eval-projection`` command that reproduces one cell."""
     args = ["xner", "eval-projection", "--data-dir", str(data_dir)]
@@ -155,6 +156,8 @@ def cell_command(
     if cache_dir is not None:
         args += ["--cache-dir", str(cache_dir)]
     args += [x for s, t in extra_parallel for x in ("--extra-parallel", f"{s}:{t}")]
+    if ner_model is not None:
+        args += ["--ner-model", ner_model]
     return shlex.join(args + _overrides_args(overrides))
 
 
@@ -167,6 +170,7 @@ def table_command(
     overrides: Mapping[str, Any],
     cache_dir: Path | None,
     extra_parallel: Sequence[tuple[Path, Path]],
+    ner_models: Sequence[str] = (),
 ) -> str:
     """The ``xner projection-table`` command that regenerates the whole table."""
     args = ["xner", "projection-table", "--data-dir", str(data_dir)]
@@ -177,7 +181,16 @@ def table_command(
     if cache_dir is not None:
         args += ["--cache-dir", str(cache_dir)]
     args += [x for s, t in extra_parallel for x in ("--extra-parallel", f"{s}:{t}")]
+    args += [x for spec in ner_models for x in ("--ner-model", spec)]
     return shlex.join(args + _overrides_args(overrides))
+
+
+def parse_ner_model(spec: str) -> tuple[str, str]:
+    """``TGT=MODEL`` → (target language, pipeline name or path)."""
+    lang, sep, model = spec.partition("=")
+    if not sep or not lang or not model:
+        raise ValueError(f"--ner-model expects TGT=MODEL, got {spec!r}")
+    return lang, model
 
 
 def projection_table(
@@ -190,6 +203,7 @@ def projection_table(
     overrides: Mapping[str, Any] | None = None,
     cache_dir: str | Path | None = None,
     extra_parallel: Sequence[tuple[str | Path, str | Path]] = (),
+    ner_models: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Score every method on every column; returns cells, Markdown and commands.
@@ -202,6 +216,7 @@ def projection_table(
     overrides = dict(overrides or {})
     extra = [(Path(s), Path(t)) for s, t in extra_parallel]
     per_lang = dict(parse_labeller(spec) for spec in labellers)
+    ner_by_tgt = dict(parse_ner_model(spec) for spec in ner_models)
     for m in methods:
         if not m.config.is_file():
             raise FileNotFoundError(f"method {m.name!r}: config not found: {m.config}")
@@ -222,6 +237,7 @@ def projection_table(
                     dataset=column.dataset,
                     extra_parallel=extra,
                     cache_dir=cache,
+                    ner_model=ner_by_tgt.get(column.tgt),
                 )
                 cell["command"] = cell_command(
                     data_dir,
@@ -231,6 +247,7 @@ def projection_table(
                     col_overrides,
                     Path(cache_dir) if cache_dir is not None else None,
                     extra,
+                    ner_by_tgt.get(column.tgt),
                 )
                 cells[m.name][column.name] = cell
                 if progress is not None:
@@ -250,6 +267,7 @@ def projection_table(
             overrides,
             Path(cache_dir) if cache_dir is not None else None,
             extra,
+            ner_models,
         ),
         "methods": {m.name: str(m.config) for m in methods},
         "columns": [dataclasses.asdict(c) for c in columns],

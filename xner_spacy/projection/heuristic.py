@@ -43,8 +43,9 @@ in range and non-overlapping.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..text import is_punct
 from ..types import Alignment, Entity, Words
@@ -189,8 +190,12 @@ class HeuristicProjector:
         tgt_words: Words,
         src_ents: Sequence[Entity],
         alignment: Alignment,
+        extras: Mapping[str, Any] | None = None,
     ) -> list[Entity]:
-        """Project ``src_ents`` onto ``tgt_words``; sorted, in range, non-overlapping."""
+        """Project ``src_ents`` onto ``tgt_words``; sorted, in range, non-overlapping.
+
+        ``extras`` is accepted for the ``Projector`` protocol and not used.
+        """
         if not src_ents or not tgt_words or not alignment:
             return []
         by_src = links_by_src(alignment, len(src_words), len(tgt_words))
