@@ -17,6 +17,7 @@ from xner_spacy.steps import (
     label_records,
     prepare_parallel,
     project_records,
+    propose_spans,
 )
 from xner_spacy.types import Entity, PairRecord
 
@@ -108,3 +109,16 @@ def test_dev_split_is_deterministic_and_proportional() -> None:
     assert first == [dev_split(i, 0.1) for i in ids]
     assert 400 < sum(first) < 600
     assert first != [dev_split(i, 0.1, seed=1) for i in ids]
+
+
+def test_propose_spans_stores_ner_spans_in_meta(tmp_path: Path) -> None:
+    import spacy
+
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("entity_ruler", name="ner").add_patterns([{"label": "PER", "pattern": "Bola"}])
+    nlp.to_disk(tmp_path / "ner")
+    write_records(tmp_path / "in.jsonl", _records(3))
+    counts = propose_spans(tmp_path / "in.jsonl", tmp_path / "out.jsonl", str(tmp_path / "ner"))
+    assert counts == {"records": 3, "spans": 3}
+    rec = next(read_records(tmp_path / "out.jsonl"))
+    assert rec.meta["ner_spans"] == [[2, 3, "PER", 1.0]]

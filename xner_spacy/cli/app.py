@@ -172,6 +172,21 @@ def project_cmd(
     _emit("project", project_records(input_path, output, projector), stats, t0)
 
 
+@app.command("propose")
+def propose_cmd(
+    input_path: Path = typer.Argument(..., exists=True, help="JSONL records"),
+    output: Path = typer.Argument(..., help="JSONL records with meta ner_spans"),
+    model: str = typer.Option(..., help="Target-language spaCy NER pipeline (name or path)"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Spans a target NER model proposes (meta ner_spans), for NER-candidate matching."""
+    from ..steps import propose_spans
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    _emit("propose", propose_spans(input_path, output, model), stats, t0)
+
+
 @app.command("convert")
 def convert_cmd(
     input_path: Path = typer.Argument(..., exists=True, help="Projected JSONL records"),
