@@ -31,7 +31,8 @@ def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Pat
         [sys.executable, "-m", "spacy", "project", "run", "all", str(project),
          "--vars.data_dir", str(toy_data_dir), "--vars.lang", "zzz",
          "--vars.source_steps", "200", "--vars.target_steps", "200", "--vars.eval_frequency", "50",
-         "--vars.projection_config", "configs/projection_fast.cfg"]
+         "--vars.projection_config", "configs/projection_fast.cfg",
+         "--vars.source_config", "configs/ner_cnn.cfg"]
     )  # fmt: skip
     prepared = json.loads((project / "metrics/prepare_zzz.json").read_text())
     assert prepared["removed_test_overlap"] >= 2  # planted test sentences never train
