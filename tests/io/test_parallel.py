@@ -137,3 +137,18 @@ def test_real_mafand_yor() -> None:
 @needs_data
 def test_real_mafand_xho_has_no_train() -> None:
     assert [s for s, _, _ in mafand_splits(DATA, "en", "xho")] == ["dev", "test"]
+
+
+def test_ntrex_pair_maps_two_letter_codes(tmp_path: Path) -> None:
+    from xner_spacy.io.parallel import ntrex_pair
+
+    (tmp_path / "ntrex128").mkdir()
+    for name in ("eng", "spa", "wol"):
+        (tmp_path / "ntrex128" / f"{name}.txt").write_text("a\n")
+    assert ntrex_pair(tmp_path, "en", "es") == (
+        tmp_path / "ntrex128/eng.txt",
+        tmp_path / "ntrex128/spa.txt",
+    )
+    assert ntrex_pair(tmp_path, "en", "wol") is not None
+    assert ntrex_pair(tmp_path, "fr", "wol") is None  # no fra.txt
+    assert ntrex_pair(tmp_path, "en", "en") is None

@@ -317,6 +317,12 @@ _EXTRA_PARALLEL_HELP = (
 )
 
 
+_NTREX_HELP = (
+    "Also train the aligner on NTREX-128 (<data-dir>/ntrex128/<iso3>.txt) when it has both "
+    "languages of the pair"
+)
+
+
 @app.command("eval-projection", context_settings=_EXTRA)
 def eval_projection_cmd(
     ctx: typer.Context,
@@ -342,6 +348,7 @@ def eval_projection_cmd(
     ner_model: str | None = typer.Option(
         None, help="Target NER pipeline proposing candidate spans (meta ner_spans)"
     ),
+    ntrex: bool = typer.Option(True, help=_NTREX_HELP),
     output: Path | None = typer.Option(None, help="Write the metrics JSON here"),
 ) -> None:
     """Intrinsic projection F1 on gold target sentences (MasakhaNER×MAFAND or Europarl-NER)."""
@@ -365,6 +372,7 @@ def eval_projection_cmd(
             cache_dir=cache_dir,
             predictions=predictions,
             ner_model=ner_model,
+            ntrex=ntrex,
         )
     except (ValueError, OSError) as err:
         raise _fail(err) from err
@@ -393,6 +401,7 @@ def projection_table_cmd(
     ner_model: list[str] = typer.Option(
         [], help="TGT=MODEL target NER pipeline proposing candidate spans (repeatable)"
     ),
+    ntrex: bool = typer.Option(True, help=_NTREX_HELP),
     output: Path | None = typer.Option(None, help="Write the Markdown table here"),
     json_output: Path | None = typer.Option(
         None, "--json", help="Write every cell's metrics and command (JSON) here"
@@ -418,6 +427,7 @@ def projection_table_cmd(
             cache_dir=cache_dir,
             extra_parallel=_file_pairs(extra_parallel),
             ner_models=ner_model,
+            ntrex=ntrex,
             progress=lambda line: typer.echo(line, err=True),
         )
     except (ValueError, OSError) as err:

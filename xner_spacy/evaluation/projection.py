@@ -481,6 +481,13 @@ def resolve_section(cfg: Mapping[str, Any], section: str) -> Any:
     return registry.resolve({section: cfg[section]})[section]
 
 
+def _ntrex_extra(data_dir: str | Path, src: str, tgt: str, use: bool) -> list[tuple[Path, Path]]:
+    from ..io.parallel import ntrex_pair
+
+    found = ntrex_pair(data_dir, src, tgt) if use else None
+    return [found] if found is not None else []
+
+
 def run_projection_eval(
     data_dir: str | Path,
     src: str,
@@ -492,11 +499,14 @@ def run_projection_eval(
     cache_dir: str | Path | None = None,
     predictions: str | Path | None = None,
     ner_model: str | None = None,
+    ntrex: bool = True,
 ) -> dict[str, Any]:
     """One evaluation cell: labeller/aligner/projector from ``cfg``; returns the metrics.
 
     ``ner_model`` (a target-language spaCy pipeline) proposes spans on the gold target words,
     stored as ``meta["ner_spans"]`` for candidate matching with NER candidates and scores.
+    ``ntrex``: also train the aligner on NTREX-128 when it has both languages (e.g. en-es,
+    fr-wol), see :func:`~xner_spacy.io.parallel.ntrex_pair`.
 
     Keys: ``precision``, ``recall``, ``f1``, ``per_label``, ``unlabelled_f1``, ``matched``,
     ``total`` and the other match counts, ``src_entities``, ``timings`` and ``cache``.
@@ -516,7 +526,7 @@ def run_projection_eval(
         aligner=resolve_section(cfg, "aligner"),
         labeller=labeller,
         dataset=dataset,
-        extra_parallel=extra_parallel,
+        extra_parallel=[*extra_parallel, *_ntrex_extra(data_dir, src, tgt, ntrex)],
         cache_dir=cache_dir,
         settings=settings,
     )

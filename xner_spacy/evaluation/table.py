@@ -148,6 +148,7 @@ def cell_command(
     cache_dir: Path | None,
     extra_parallel: Sequence[tuple[Path, Path]],
     ner_model: str | None = None,
+    ntrex: bool = True,
 ) -> str:
     """The ``xner eval-projection`` command that reproduces one cell."""
     args = ["xner", "eval-projection", "--data-dir", str(data_dir)]
@@ -158,6 +159,8 @@ def cell_command(
     args += [x for s, t in extra_parallel for x in ("--extra-parallel", f"{s}:{t}")]
     if ner_model is not None:
         args += ["--ner-model", ner_model]
+    if not ntrex:
+        args.append("--no-ntrex")
     return shlex.join(args + _overrides_args(overrides))
 
 
@@ -171,6 +174,7 @@ def table_command(
     cache_dir: Path | None,
     extra_parallel: Sequence[tuple[Path, Path]],
     ner_models: Sequence[str] = (),
+    ntrex: bool = True,
 ) -> str:
     """The ``xner projection-table`` command that regenerates the whole table."""
     args = ["xner", "projection-table", "--data-dir", str(data_dir)]
@@ -182,6 +186,8 @@ def table_command(
         args += ["--cache-dir", str(cache_dir)]
     args += [x for s, t in extra_parallel for x in ("--extra-parallel", f"{s}:{t}")]
     args += [x for spec in ner_models for x in ("--ner-model", spec)]
+    if not ntrex:
+        args.append("--no-ntrex")
     return shlex.join(args + _overrides_args(overrides))
 
 
@@ -204,6 +210,7 @@ def projection_table(
     cache_dir: str | Path | None = None,
     extra_parallel: Sequence[tuple[str | Path, str | Path]] = (),
     ner_models: Sequence[str] = (),
+    ntrex: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Score every method on every column; returns cells, Markdown and commands.
@@ -238,6 +245,7 @@ def projection_table(
                     extra_parallel=extra,
                     cache_dir=cache,
                     ner_model=ner_by_tgt.get(column.tgt),
+                    ntrex=ntrex,
                 )
                 cell["command"] = cell_command(
                     data_dir,
@@ -248,6 +256,7 @@ def projection_table(
                     Path(cache_dir) if cache_dir is not None else None,
                     extra,
                     ner_by_tgt.get(column.tgt),
+                    ntrex,
                 )
                 cells[m.name][column.name] = cell
                 if progress is not None:
@@ -268,6 +277,7 @@ def projection_table(
             Path(cache_dir) if cache_dir is not None else None,
             extra,
             ner_models,
+            ntrex,
         ),
         "methods": {m.name: str(m.config) for m in methods},
         "columns": [dataclasses.asdict(c) for c in columns],

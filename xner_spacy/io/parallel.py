@@ -105,3 +105,18 @@ def mafand_splits(data_dir: Path | str, src: str, tgt: str) -> list[tuple[str, P
     if not found:
         raise FileNotFoundError(f"no {'/'.join(SPLITS)}.{src}/.{tgt} files in {folder}")
     return found
+
+
+def ntrex_pair(data_dir: Path | str, src: str, tgt: str) -> tuple[Path, Path] | None:
+    """NTREX-128 files for a language pair (``ntrex128/<iso3>.txt``), if both exist.
+
+    NTREX-128 is multi-parallel (the same 1,997 sentences in every language), so any two of
+    its files form a parallel corpus: extra training text for an unsupervised aligner.
+    """
+    from ..languages import to_iso3
+
+    root = Path(data_dir) / "ntrex128"
+    src_file, tgt_file = root / f"{to_iso3(src)}.txt", root / f"{to_iso3(tgt)}.txt"
+    if src_file == tgt_file or not (src_file.is_file() and tgt_file.is_file()):
+        return None
+    return src_file, tgt_file
