@@ -25,8 +25,12 @@ def _run(cmd: list[str], cwd: Path | None = None) -> str:
 def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    shutil.copy(REPO / "project.yml", project)
-    shutil.copytree(REPO / "configs", project / "configs")
+    # The project directory is a copy of the repository's project files and package source
+    # (the package step also builds the xner-spacy wheel from it).
+    for name in ("project.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, project)
+    for name in ("configs", "xner_spacy"):
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     _run(
         [sys.executable, "-m", "spacy", "project", "run", "all", str(project),
          "--vars.data_dir", str(toy_data_dir), "--vars.lang", "zzz",
@@ -41,8 +45,10 @@ def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Pat
     assert metrics["f1"] > 0.5, metrics  # names in fixed templates: easy if the chain works
     timings = (project / "metrics/timings_zzz.jsonl").read_text().splitlines()
     assert {json.loads(t)["step"] for t in timings} >= {"train-source", "align", "train", "package"}
-    wheels = list((project / "packages/xx_xner_zzz-0.1.0/dist").glob("*.whl"))
+    dist = project / "packages/xx_xner_zzz-0.1.0/dist"
+    wheels = list(dist.glob("xx_xner_zzz-*.whl"))
     assert len(wheels) == 1
+    assert len(list(dist.glob("xner_spacy-*.whl"))) == 1  # the requirement, beside it
 
     # A new venv that sees this environment's packages (spaCy, xner-spacy) through a .pth
     # file, so only the wheel itself is installed, offline.
