@@ -30,26 +30,20 @@ def atomic_write(
     On any exception the temp file is removed and ``path`` is left untouched, so a crash
     never leaves a half-written output.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding}
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _default_mode())  # mkstemp creates 0o600 files
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding}
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path for writers that need a filename (e.g. ``DocBin.to_disk``)."""
+    """Yield a temp path next to ``path``; on success rename it over ``path``, else delete it.
+
+    For writers that need a filename (e.g. ``DocBin.to_disk``); :func:`atomic_write` is the
+    file-object form.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
