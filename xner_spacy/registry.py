@@ -43,6 +43,24 @@ def make_spacy_labeller(
     )
 
 
+@registry.misc("xner.EnsembleLabeller.v1")
+def make_ensemble_labeller(
+    labellers: dict[str, Any],
+    span_weights: dict[str, float] | None = None,
+    label_weights: dict[str, float] | None = None,
+    threshold: float = 0.5,
+) -> Any:
+    """Several labellers combined: spans by weighted vote, labels by a second weighted vote."""
+    from .labelling.ensemble import EnsembleLabeller
+
+    return EnsembleLabeller(
+        labellers=labellers,
+        span_weights=span_weights,
+        label_weights=label_weights,
+        threshold=threshold,
+    )
+
+
 # --- aligners -------------------------------------------------------------------------------
 
 
@@ -218,21 +236,3 @@ def make_translation_probability(
     from .projection.scores import TranslationProbability
 
     return TranslationProbability(prob=prob, key=key)
-
-
-@registry.misc("xner.EnsembleLabeller.v1")
-def make_ensemble_labeller(
-    labellers: dict[str, Any],
-    span_weights: dict[str, float] | None = None,
-    label_weights: dict[str, float] | None = None,
-    threshold: float = 0.5,
-) -> Any:
-    """Several labellers combined: spans by weighted vote, labels by a second weighted vote."""
-    from .labelling.ensemble import EnsembleLabeller
-
-    return EnsembleLabeller(
-        labellers=labellers,
-        span_weights=span_weights,
-        label_weights=label_weights,
-        threshold=threshold,
-    )
