@@ -25,3 +25,17 @@ def test_all_labels_when_labels_none_and_length_mismatch() -> None:
     assert m["f1"] == 1.0 and list(m["per_label"]) == ["DATE"]
     with pytest.raises(ValueError):
         score_spans([[]], [[], []])
+
+
+def test_error_breakdown_categories() -> None:
+    from xner_spacy.evaluation.spans import error_breakdown
+
+    gold = [[E(0, 2, "PER"), E(3, 4, "LOC"), E(5, 6, "ORG"), E(7, 8, "PER"), E(9, 10, "DATE")]]
+    pred = [[E(0, 2, "PER"), E(3, 4, "ORG"), E(5, 7, "ORG"), E(11, 12, "LOC")]]
+    assert error_breakdown(gold, pred) == {
+        "correct": 1,
+        "wrong_label": 1,
+        "wrong_boundary": 1,
+        "missed": 1,
+        "spurious": 1,
+    }

@@ -40,7 +40,7 @@ from ..io.parallel import mafand_splits, read_parallel
 from ..io.records import read_records, write_records
 from ..text import loose_key, strict_key, tokenize
 from ..types import Aligner, Entity, Labeller, PairRecord, Projector
-from .spans import score_spans
+from .spans import error_breakdown, score_spans
 
 logger = logging.getLogger("xner_spacy")
 
@@ -437,7 +437,9 @@ def evaluate_projection(
     """
     records = project_eval_records(records, projector, labels)
     gold = [[Entity(*e) for e in r.meta["gold"]] for r in records]
-    metrics = score_spans(gold, [r.tgt_ents or [] for r in records], labels)
+    pred = [r.tgt_ents or [] for r in records]
+    metrics = score_spans(gold, pred, labels)
+    metrics["errors"] = error_breakdown(gold, pred, labels)
     metrics["src_entities"] = sum(
         sum(1 for e in r.src_ents or () if labels is None or e.label in labels) for r in records
     )

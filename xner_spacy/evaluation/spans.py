@@ -67,3 +67,31 @@ def _prf_dict(score: PRFScore) -> dict[str, float | int]:
         "f1": score.fscore,
         "support": score.tp + score.fn,
     }
+
+
+def error_breakdown(
+    gold: Iterable[Sequence[Entity]],
+    pred: Iterable[Sequence[Entity]],
+    labels: Collection[str] | None = DEFAULT_LABELS,
+) -> dict[str, int]:
+    """Count gold entities by what the prediction did to them, and spurious predictions.
+
+    ``correct``: same span and label; ``wrong_label``: same span, other label;
+    ``wrong_boundary``: overlapped by a prediction with other boundaries; ``missed``: no
+    overlapping prediction; ``spurious``: predictions overlapping no gold entity.
+    """
+    counts = dict.fromkeys(("correct", "wrong_label", "wrong_boundary", "missed", "spurious"), 0)
+    for gold_ents, pred_ents in zip(gold, pred, strict=True):
+        g, p = _keep(gold_ents, labels), _keep(pred_ents, labels)
+        spans = {e[:2] for e in p}
+        for e in g:
+            if e in p:
+                counts["correct"] += 1
+            elif e[:2] in spans:
+                counts["wrong_label"] += 1
+            elif any(q[0] < e[1] and e[0] < q[1] for q in p):
+                counts["wrong_boundary"] += 1
+            else:
+                counts["missed"] += 1
+        counts["spurious"] += sum(1 for q in p if not any(q[0] < e[1] and e[0] < q[1] for e in g))
+    return counts
