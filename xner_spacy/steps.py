@@ -243,7 +243,7 @@ def propose_spans(
 
 def predict_spans(nlp: Any, sentences: Sequence[Sequence[str]]) -> list[list[list[Any]]]:
     """``[start, end, label, 1.0]`` for each entity the pipeline finds in each word list."""
-    from .evaluation.model import predict_entities
+    from .labelling.spacy_labeller import predict_entities
 
     return [
         [[e.start, e.end, e.label, 1.0] for e in ents]

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from typing import Any
 
+from ..labelling.spacy_labeller import predict_entities
 from ..types import Entity
 from .spans import DEFAULT_LABELS, score_spans
-
-
-def predict_entities(
-    nlp: Any, sentences: Iterable[list[str]], batch_size: int = 256
-) -> Iterator[list[Entity]]:
-    """Run the pipeline on pre-tokenised sentences (the gold words), yield its entities."""
-    from spacy.tokens import Doc
-
-    docs = (Doc(nlp.vocab, words=words) for words in sentences)
-    for doc in nlp.pipe(docs, batch_size=batch_size):
-        yield [Entity(e.start, e.end, e.label_) for e in doc.ents]
 
 
 def evaluate_pipeline(

@@ -25,6 +25,21 @@ def load_pipeline(name_or_path: str, **kwargs: Any) -> Any:
         ) from err
 
 
+def predict_entities(
+    nlp: Any, sentences: Iterable[Words], batch_size: int = 256, n_process: int = 1
+) -> Iterator[list[Entity]]:
+    """Run a pipeline on pre-tokenised sentences and yield its entities, on those words.
+
+    Each word list becomes ``Doc(words=...)``, bypassing the pipeline's tokenizer, so entity
+    offsets index the caller's words (a record's ``src_words``, a gold test sentence).
+    """
+    from spacy.tokens import Doc
+
+    docs = (Doc(nlp.vocab, words=list(words)) for words in sentences)
+    for doc in nlp.pipe(docs, batch_size=batch_size, n_process=n_process):
+        yield [Entity(e.start, e.end, e.label_) for e in doc.ents]
+
+
 @dataclass
 class SpacyLabeller:
     """Labels pre-tokenised source sentences with a spaCy pipeline and maps the labels.
@@ -56,14 +71,10 @@ class SpacyLabeller:
         return self._nlp
 
     def label(self, sentences: Iterable[Words]) -> Iterator[list[Entity]]:
-        from spacy.tokens import Doc
-
-        nlp = self.nlp
-        docs = (Doc(nlp.vocab, words=list(words)) for words in sentences)
-        for doc in nlp.pipe(docs, batch_size=self.batch_size, n_process=self.n_process):
-            ents = []
-            for ent in doc.ents:
-                label = map_label(ent.label_, self._map)
-                if label is not None:
-                    ents.append(Entity(ent.start, ent.end, label))
-            yield ents
+        found = predict_entities(self.nlp, sentences, self.batch_size, self.n_process)
+        for ents in found:
+            yield [
+                Entity(e.start, e.end, label)
+                for e in ents
+                if (label := map_label(e.label, self._map)) is not None
+            ]
