@@ -144,6 +144,7 @@ def make_candidate_matching(
     weights: dict[str, float] | None = None,
     solver: str = "greedy",
     min_score: float = 0.0,
+    label_from: str = "source",
 ) -> Any:
     """Match source entities to target candidates by weighted scores (greedy or exact ILP).
 
@@ -169,6 +170,7 @@ def make_candidate_matching(
         weights=w,
         solver=solver,
         min_score=min_score,
+        label_from=label_from,
     )
 
 

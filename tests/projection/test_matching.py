@@ -219,3 +219,16 @@ def test_window_extends_past_aligned_punctuation() -> None:
     )
     [(ent, score, _)] = fast.project_with_scores(src, tgt, ents, align)
     assert ent == Entity(1, 4, "LOC") and score == pytest.approx(0.8)
+
+
+def test_label_from_ner_takes_the_proposed_label() -> None:
+    from xner_spacy.projection.candidates import SpanCandidates
+
+    extras = {"ner_spans": [[1, 2, "LOC", 1.0]]}
+    args = (["Kampala", "x"], ["y", "Kampala"], [Entity(0, 1, "PER")], [(0, 1)])
+    by_source = CandidateMatcher(candidates=[SpanCandidates()])
+    by_ner = CandidateMatcher(candidates=[SpanCandidates()], label_from="ner")
+    assert by_source(*args, extras=extras) == [Entity(1, 2, "PER")]
+    assert by_ner(*args, extras=extras) == [Entity(1, 2, "LOC")]
+    with pytest.raises(ValueError, match="label_from"):
+        CandidateMatcher(label_from="gold")

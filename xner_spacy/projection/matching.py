@@ -17,11 +17,12 @@ from typing import Any
 
 from ..types import Alignment, Entity, Words
 from .candidates import CandidateExtractor, NgramCandidates
-from .context import PairContext, Span
+from .context import NER_SPANS, PairContext, Span
 from .scores import AlignmentDice, PairScore, weighted
 
 ScoredPair = tuple[int, int, float]
 SOLVERS = ("greedy", "ilp")
+LABEL_SOURCES = ("source", "ner")
 
 
 def _greedy_key(pair: ScoredPair, spans: Sequence[Span]) -> tuple[float, int, int, int]:
@@ -148,7 +149,10 @@ class CandidateMatcher:
     ``solver``: ``"greedy"`` or ``"ilp"``; ``min_score``: pairs scoring ``<= min_score``
     are never matched.  The window restriction of ``NgramCandidates`` is enabled only
     when the combined score is alignment-bounded.  ``extras`` (optional) carries
-    per-pair side inputs: ``"ner_spans"`` and ``"translation_probs"``.
+    per-pair side inputs: ``"ner_spans"`` and ``"translation_probs"``.  ``label_from``:
+    ``"source"`` copies the source entity's label; ``"ner"`` takes the target NER model's
+    label where it proposed exactly the matched span (a model trained on target text can
+    know a name's type better than the source labeller does), else the source label.
     """
 
     candidates: Sequence[CandidateExtractor] = field(default_factory=lambda: (NgramCandidates(),))
@@ -156,10 +160,13 @@ class CandidateMatcher:
     weights: Sequence[float] | None = None
     solver: str = "greedy"
     min_score: float = 0.0
+    label_from: str = "source"
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        if self.label_from not in LABEL_SOURCES:
+            raise ValueError(f"label_from must be one of {LABEL_SOURCES}, got {self.label_from!r}")
         object.__setattr__(self, "candidates", tuple(self.candidates))
         object.__setattr__(self, "scores", tuple(self.scores))
         if self.weights is not None:
@@ -200,7 +207,13 @@ class CandidateMatcher:
             chosen = greedy_match(pairs, spans, self.min_score)
         else:
             chosen = ilp_match(pairs, spans, self.min_score)
-        return [(Entity(spans[t][0], spans[t][1], src_ents[k].label), c, k) for k, t, c in chosen]
+        labels: dict[Span, str] = {}
+        if self.label_from == "ner":
+            labels = {(s[0], s[1]): s[2] for s in ctx.extras.get(NER_SPANS, ())}
+        return [
+            (Entity(spans[t][0], spans[t][1], labels.get(spans[t], src_ents[k].label)), c, k)
+            for k, t, c in chosen
+        ]
 
     def scored_pairs(self, ctx: PairContext) -> tuple[list[Span], list[ScoredPair]]:
         """Candidate pool and the sparse list of pairs scoring above ``min_score``."""
