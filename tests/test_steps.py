@@ -54,7 +54,13 @@ class _CapitalLabeller:
 
 
 class _DiagonalAligner:
-    def align(self, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]]) -> list:
+    def align(
+        self,
+        src: Sequence[Sequence[str]],
+        tgt: Sequence[Sequence[str]],
+        extra_src: Sequence[Sequence[str]] | None = None,
+        extra_tgt: Sequence[Sequence[str]] | None = None,
+    ) -> list:
         return [[(i, i) for i in range(min(len(s), len(t)))] for s, t in zip(src, tgt, strict=True)]
 
 

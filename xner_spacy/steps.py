@@ -155,6 +155,17 @@ def label_records(
     return counts
 
 
+def _word_lists(paths: Iterable[str | Path]) -> tuple[list[list[str]], list[list[str]]]:
+    """Source and target word lists of every record in ``paths``, in one pass each."""
+    src: list[list[str]] = []
+    tgt: list[list[str]] = []
+    for path in paths:
+        for r in read_records(path):
+            src.append(r.src_words)
+            tgt.append(r.tgt_words)
+    return src, tgt
+
+
 def align_records(
     input_path: str | Path,
     output: str | Path,
@@ -168,15 +179,10 @@ def align_records(
     first (records themselves are streamed again on output). ``extra`` record files add
     training text for the aligner without being aligned or written.
     """
-    src = [r.src_words for r in read_records(input_path)]
-    tgt = [r.tgt_words for r in read_records(input_path)]
-    n = len(src)
-    for path in extra:
-        for r in read_records(path):
-            src.append(r.src_words)
-            tgt.append(r.tgt_words)
-    links = aligner.align(src, tgt)[:n]
-    counts = {"records": n, "extra_pairs": len(src) - n, "links": sum(map(len, links))}
+    src, tgt = _word_lists([input_path])
+    extra_src, extra_tgt = _word_lists(extra)
+    links = aligner.align(src, tgt, extra_src=extra_src, extra_tgt=extra_tgt)
+    counts = {"records": len(src), "extra_pairs": len(extra_src), "links": sum(map(len, links))}
 
     def records() -> Iterator[PairRecord]:
         for rec, pairs in zip(read_records(input_path), links, strict=True):

@@ -168,9 +168,19 @@ class Projector(Protocol):
 
 
 class Aligner(Protocol):
-    """Aligns a corpus of sentence pairs; statistical aligners train on the corpus itself."""
+    """Aligns a corpus of sentence pairs; statistical aligners train on the corpus itself.
 
-    def align(self, src: Sequence[Words], tgt: Sequence[Words]) -> list[list[AlignPair]]: ...
+    ``extra_src``/``extra_tgt`` are more parallel sentences to learn from; only the
+    alignments of ``src``/``tgt`` are returned.
+    """
+
+    def align(
+        self,
+        src: Sequence[Words],
+        tgt: Sequence[Words],
+        extra_src: Sequence[Words] | None = None,
+        extra_tgt: Sequence[Words] | None = None,
+    ) -> list[list[AlignPair]]: ...
 
 
 class Labeller(Protocol):

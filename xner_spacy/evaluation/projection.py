@@ -373,10 +373,7 @@ def prepare_eval_records(
     )
     src_words = [r.src_words for r in records]
     tgt_words = [r.tgt_words for r in records]
-    if extra_src:
-        links = aligner.align(src_words, tgt_words, extra_src=extra_src, extra_tgt=extra_tgt)  # type: ignore[call-arg]
-    else:
-        links = aligner.align(src_words, tgt_words)
+    links = aligner.align(src_words, tgt_words, extra_src=extra_src, extra_tgt=extra_tgt)
     if len(links) != len(records):
         raise RuntimeError(f"aligner returned {len(links)} alignments for {len(records)} pairs")
     for rec, pairs in zip(records, links, strict=True):
