@@ -14,6 +14,14 @@ from typing import Any
 
 from spacy.util import registry
 
+
+def resolve_section(cfg: Mapping[str, Any], section: str) -> Any:
+    """Build the registered object described by ``[section]`` of a loaded config."""
+    if section not in cfg:
+        raise ValueError(f"the config has no [{section}] section")
+    return registry.resolve({section: cfg[section]})[section]
+
+
 # --- tokenizers -----------------------------------------------------------------------------
 
 

@@ -301,7 +301,7 @@ def test_specs_and_config_merge(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("method", sorted((REPO / "configs/projection").glob("*.cfg")), ids=str)
 def test_shipped_method_configs_resolve(method: Path) -> None:
-    from xner_spacy.evaluation.projection import resolve_section
+    from xner_spacy.registry import resolve_section
 
     cfg = load_eval_config(REPO / "configs/projection.cfg", method)
     projector = resolve_section(cfg, "projector")

@@ -44,15 +44,14 @@ def _emit(step: str, summary: dict[str, Any], stats: Path | None, started: float
 def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
     """Build the registered object in ``[section]`` of a config file, with CLI overrides."""
     from spacy.cli._util import parse_config_overrides
-    from spacy.util import load_config, registry
+    from spacy.util import load_config
 
-    import xner_spacy.registry  # noqa: F401  (registers the xner.* functions)
+    from ..registry import resolve_section
 
-    overrides = parse_config_overrides(args)
-    cfg = load_config(config, overrides=overrides, interpolate=True)
+    cfg = load_config(config, overrides=parse_config_overrides(args), interpolate=True)
     if section not in cfg:
         raise typer.BadParameter(f"{config} has no [{section}] section")
-    return registry.resolve({section: cfg[section]})[section]
+    return resolve_section(cfg, section)
 
 
 def _setup_logging() -> None:

@@ -38,6 +38,7 @@ from ..io.conll import read_conll
 from ..io.errors import DataFormatError
 from ..io.parallel import mafand_splits, read_parallel
 from ..io.records import read_records, write_records
+from ..registry import resolve_section
 from ..text import loose_key, strict_key, tokenize
 from ..types import Aligner, Entity, Labeller, PairRecord, Projector
 from .spans import error_breakdown, score_spans
@@ -467,17 +468,6 @@ def load_eval_config(
         for section, value in load_config(method, interpolate=False).items():
             cfg[section] = value
     return load_config_from_str(cfg.to_str(), overrides=dict(overrides or {}), interpolate=True)
-
-
-def resolve_section(cfg: Mapping[str, Any], section: str) -> Any:
-    """Build the registered object described by ``[section]``."""
-    from spacy.util import registry
-
-    from .. import registry as _xner_registry  # noqa: F401  (registers the xner.* functions)
-
-    if section not in cfg:
-        raise ValueError(f"the config has no [{section}] section")
-    return registry.resolve({section: cfg[section]})[section]
 
 
 def _ntrex_extra(data_dir: str | Path, src: str, tgt: str, use: bool) -> list[tuple[Path, Path]]:
