@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+import spacy
 from spacy.util import load_config, registry
 
 from xner_spacy.types import Entity
@@ -36,17 +37,25 @@ def test_every_registered_name_is_an_entry_point() -> None:
     declared = {name for _, name, _ in ENTRY_POINTS}
     registered = {
         name
-        for reg in (registry.misc, registry.tokenizers, registry.architectures)
+        for reg in (registry.misc, registry.tokenizers, registry.architectures, registry.readers)
         for name in reg.get_all()
         if name.startswith("xner.")
     }
-    assert registered == declared
+    factories = {
+        name
+        for name, func in registry.factories.get_all().items()
+        if func.__module__.startswith("xner_spacy")
+    }
+    assert registered | factories == declared
 
 
 @pytest.mark.parametrize("group,name,target", ENTRY_POINTS)
 def test_entry_point_installed_and_resolves(group: str, name: str, target: str) -> None:
     installed = {ep.name: ep.value for ep in entry_points(group=group)}
     assert installed.get(name) == target, "reinstall the package: pip install -e ."
+    if group == "spacy_factories":  # spaCy imports these when a Language is created
+        assert name in spacy.blank("xx").factory_names
+        return
     reg = getattr(registry, group.removeprefix("spacy_"))
     assert callable(reg.get(name))
 

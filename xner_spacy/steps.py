@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,20 @@ from typing import Any
 from .io.conll import read_conll
 from .io.errors import ReadStats
 from .io.parallel import mafand_splits, read_parallel
-from .io.records import read_records, write_records
+from .io.records import read_numbered_records, write_records
+from .projection.consistency import LabelConsistency
+from .shards import (
+    Counts,
+    Part,
+    PipelinePart,
+    RecordStream,
+    RunOptions,
+    as_part,
+    map_records,
+    run_sharded,
+)
 from .text import loose_key, tokenize
-from .types import Aligner, Labeller, PairRecord, Projector
+from .types import Aligner, AlignPair, Labeller, PairRecord, Projector, RecordError
 
 logger = logging.getLogger("xner_spacy")
 
@@ -135,116 +147,225 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def label_shard(
+    labeller: Labeller, records: RecordStream, counts: Counts, *, batch_size: int = 1000
+) -> Iterator[PairRecord]:
+    """Fill ``src_ents`` of one shard's records, labelling in batches."""
+    for batch in _batched(records, batch_size):
+        for rec, ents in zip(batch, labeller.label(r.src_words for r in batch), strict=True):
+            rec.src_ents = ents
+            counts["records"] += 1
+            counts["entities"] += len(ents)
+            for e in ents:
+                counts["labels"][e.label] = counts["labels"].get(e.label, 0) + 1
+            yield rec
+
+
 def label_records(
-    input_path: str | Path, output: str | Path, labeller: Labeller, *, batch_size: int = 1000
+    input_path: str | Path,
+    output: str | Path,
+    labeller: Labeller | Part,
+    *,
+    batch_size: int = 1000,
+    options: RunOptions | None = None,
 ) -> dict[str, Any]:
-    """Fill ``src_ents`` with the labeller's entities, streaming in batches."""
-    counts: dict[str, Any] = {"records": 0, "entities": 0, "labels": {}}
-
-    def records() -> Iterator[PairRecord]:
-        for batch in _batched(read_records(input_path), batch_size):
-            for rec, ents in zip(batch, labeller.label(r.src_words for r in batch), strict=True):
-                rec.src_ents = ents
-                counts["records"] += 1
-                counts["entities"] += len(ents)
-                for e in ents:
-                    counts["labels"][e.label] = counts["labels"].get(e.label, 0) + 1
-                yield rec
-
-    write_records(output, records())
-    return counts
+    """Fill ``src_ents`` with the labeller's entities, shard by shard (see :mod:`.shards`)."""
+    fn = partial(label_shard, batch_size=batch_size)
+    zero = {"records": 0, "entities": 0, "labels": {}}
+    return map_records("label", input_path, output, fn, labeller, options=options, zero=zero)
 
 
-def _word_lists(paths: Iterable[str | Path]) -> tuple[list[list[str]], list[list[str]]]:
+def _word_lists(
+    paths: Iterable[str | Path], *, skip_invalid: bool = False, stats: ReadStats | None = None
+) -> tuple[list[list[str]], list[list[str]]]:
     """Source and target word lists of every record in ``paths``, in one pass each."""
     src: list[list[str]] = []
     tgt: list[list[str]] = []
     for path in paths:
-        for r in read_records(path):
+        for _, r in read_numbered_records(path, skip_invalid=skip_invalid, stats=stats):
             src.append(r.src_words)
             tgt.append(r.tgt_words)
     return src, tgt
 
 
+def _checked_alignment(rec: PairRecord, pairs: Iterable[AlignPair], where: str) -> list[AlignPair]:
+    """The aligner's links for ``rec``, sorted; an out-of-range link is an aligner bug."""
+    links = sorted(set(pairs))
+    n_src, n_tgt = len(rec.src_words), len(rec.tgt_words)
+    for i, j in links:
+        if not (0 <= i < n_src and 0 <= j < n_tgt):
+            raise RecordError(
+                f"{where}: the aligner linked ({i}, {j}), out of range for the "
+                f"{n_src}x{n_tgt} words of record {rec.id!r}"
+            )
+    return links
+
+
+def align_shard(aligner: Aligner, records: RecordStream, counts: Counts) -> Iterator[PairRecord]:
+    """Align one shard's pairs on their own: for aligners with ``per_pair = True``."""
+    batch: list[tuple[str, PairRecord]] = []
+    for rec in records:
+        batch.append((records.where, rec))
+    links = aligner.align([r.src_words for _, r in batch], [r.tgt_words for _, r in batch])
+    counts["records"] += len(batch)
+    counts["links"] += sum(map(len, links))
+    for (where, rec), pairs in zip(batch, links, strict=True):
+        rec.alignment = _checked_alignment(rec, pairs, where)
+        yield rec
+
+
 def align_records(
     input_path: str | Path,
     output: str | Path,
-    aligner: Aligner,
+    aligner: Aligner | Part,
     *,
     extra: Sequence[str | Path] = (),
+    options: RunOptions | None = None,
 ) -> dict[str, Any]:
     """Fill ``alignment`` for every record.
 
-    Statistical aligners learn from the corpus they align, so all word lists are read
-    first (records themselves are streamed again on output). ``extra`` record files add
-    training text for the aligner without being aligned or written.
+    Statistical aligners learn from the whole corpus they align, so sharding them would
+    change their output: they run once over all word lists (records are streamed again on
+    output) into one atomic write, not resumable and not sharded; ``extra`` record files add
+    training text without being aligned or written. Aligners that align each pair on its
+    own (a ``per_pair = True`` attribute, e.g. neural ones) run shard by shard like the
+    other steps, resumable and in parallel; ``extra`` means nothing to them.
     """
-    src, tgt = _word_lists([input_path])
-    extra_src, extra_tgt = _word_lists(extra)
+    options = options or RunOptions()
+    part = as_part(aligner)
+    if getattr(part.build(), "per_pair", False):
+        if extra:
+            logger.warning("align: a per-pair aligner does not train; ignoring --extra files")
+        zero = {"records": 0, "links": 0}
+        counts = map_records(
+            "align", input_path, output, align_shard, part, options=options, zero=zero
+        )
+        return {**counts, "extra_pairs": 0}
+    return _align_corpus(input_path, output, part.build(), extra, options.skip_invalid)
+
+
+def _align_corpus(
+    input_path: str | Path,
+    output: str | Path,
+    aligner: Aligner,
+    extra: Sequence[str | Path],
+    skip_invalid: bool,
+) -> dict[str, Any]:
+    """Align the whole corpus at once (statistical aligners) and write it atomically."""
+    stats = ReadStats()
+    src, tgt = _word_lists([input_path], skip_invalid=skip_invalid, stats=stats)
+    extra_src, extra_tgt = _word_lists(extra, skip_invalid=skip_invalid, stats=stats)
     links = aligner.align(src, tgt, extra_src=extra_src, extra_tgt=extra_tgt)
-    counts = {"records": len(src), "extra_pairs": len(extra_src), "links": sum(map(len, links))}
+    counts: dict[str, Any] = {
+        "records": len(src),
+        "extra_pairs": len(extra_src),
+        "links": sum(map(len, links)),
+    }
+    if skip_invalid:
+        counts["skipped_lines"] = dict(stats.skipped)
 
     def records() -> Iterator[PairRecord]:
-        for rec, pairs in zip(read_records(input_path), links, strict=True):
-            rec.alignment = sorted(pairs)
+        numbered = read_numbered_records(input_path, skip_invalid=skip_invalid)
+        for (line, rec), pairs in zip(numbered, links, strict=True):
+            rec.alignment = _checked_alignment(rec, pairs, f"{input_path}:{line}")
             yield rec
 
     write_records(output, records())
     return counts
+
+
+def project_shard(
+    projector: Projector, records: RecordStream, counts: Counts
+) -> Iterator[PairRecord]:
+    """Fill ``tgt_ents`` of one shard's records."""
+    for rec in records:
+        if rec.src_ents is None or rec.alignment is None:
+            raise RecordError(
+                f"{records.where}: record {rec.id!r} lacks src_ents or alignment; "
+                "run `xner label` and `xner align` first"
+            )
+        rec.tgt_ents = projector(
+            rec.src_words, rec.tgt_words, rec.src_ents, rec.alignment, extras=rec.meta
+        )
+        counts["records"] += 1
+        counts["src_entities"] += len(rec.src_ents)
+        counts["tgt_entities"] += len(rec.tgt_ents)
+        counts["doubtful"] += len(rec.tgt_ents) < len(rec.src_ents)
+        yield rec
 
 
 def project_records(
-    input_path: str | Path, output: str | Path, projector: Projector
+    input_path: str | Path,
+    output: str | Path,
+    projector: Projector | Part,
+    *,
+    options: RunOptions | None = None,
 ) -> dict[str, Any]:
-    """Fill ``tgt_ents`` by projecting ``src_ents`` through ``alignment``."""
-    counts = {"records": 0, "src_entities": 0, "tgt_entities": 0, "doubtful": 0}
+    """Fill ``tgt_ents`` by projecting ``src_ents`` through ``alignment``, shard by shard."""
+    zero = {"records": 0, "src_entities": 0, "tgt_entities": 0, "doubtful": 0}
+    fn = project_shard
+    return map_records("project", input_path, output, fn, projector, options=options, zero=zero)
+
+
+def vote_labels(
+    input_path: str | Path, output: str | Path, consistency: LabelConsistency, side: str
+) -> dict[str, Any]:
+    """Corpus-level label vote on one side (``"source"`` or ``"target"``) of a records file.
+
+    Two streaming passes: count the labels of every surface string, then relabel and write
+    (atomically). See :mod:`xner_spacy.projection.consistency`.
+    """
+    if side not in ("source", "target"):
+        raise ValueError(f"side must be 'source' or 'target', got {side!r}")
+    count = consistency.count_source if side == "source" else consistency.count_target
+    relabel = consistency.relabel_source if side == "source" else consistency.relabel_target
+    votes = count(rec for _, rec in read_numbered_records(input_path))
+    counts = {"records": 0, "relabelled": 0, "side": side}
 
     def records() -> Iterator[PairRecord]:
-        for rec in read_records(input_path):
-            if rec.src_ents is None or rec.alignment is None:
-                raise ValueError(
-                    f"{input_path}: record {rec.id!r} lacks src_ents or alignment; "
-                    "run `xner label` and `xner align` first"
-                )
-            rec.tgt_ents = projector(
-                rec.src_words, rec.tgt_words, rec.src_ents, rec.alignment, extras=rec.meta
-            )
+        for _, rec in read_numbered_records(input_path):
+            ents = rec.src_ents if side == "source" else rec.tgt_ents
+            before = [e.label for e in ents or ()]
+            relabel(rec, votes)
+            after = [e.label for e in (rec.src_ents if side == "source" else rec.tgt_ents) or ()]
             counts["records"] += 1
-            counts["src_entities"] += len(rec.src_ents)
-            counts["tgt_entities"] += len(rec.tgt_ents)
-            counts["doubtful"] += len(rec.tgt_ents) < len(rec.src_ents)
+            counts["relabelled"] += sum(a != b for a, b in zip(before, after, strict=True))
             yield rec
 
     write_records(output, records())
     return counts
 
 
+def propose_shard(
+    nlp: Any, records: RecordStream, counts: Counts, *, batch_size: int = 256
+) -> Iterator[PairRecord]:
+    """Store the pipeline's spans on one shard's target words in ``meta["ner_spans"]``."""
+    for batch in _batched(records, batch_size):
+        for rec, ents in zip(batch, predict_spans(nlp, [r.tgt_words for r in batch]), strict=True):
+            rec.meta["ner_spans"] = ents
+            counts["records"] += 1
+            counts["spans"] += len(ents)
+            yield rec
+
+
 def propose_spans(
-    input_path: str | Path, output: str | Path, model: str, *, batch_size: int = 256
+    input_path: str | Path,
+    output: str | Path,
+    model: str,
+    *,
+    batch_size: int = 256,
+    options: RunOptions | None = None,
 ) -> dict[str, Any]:
     """Run a target-language NER pipeline on ``tgt_words``; store its spans in ``meta``.
 
     ``meta["ner_spans"]`` holds ``[start, end, label, score]`` lists: the candidates and
     scores that ``xner.NerCandidates.v1`` and ``xner.NerSpanScore.v1`` read. spaCy's
     transition-based NER gives no span probabilities, so each proposed span scores 1.0.
+    The pipeline is loaded once per worker process, where the shards run.
     """
-    from .labelling.spacy_labeller import load_pipeline
-
-    nlp = load_pipeline(model)
-    counts = {"records": 0, "spans": 0}
-
-    def records() -> Iterator[PairRecord]:
-        for batch in _batched(read_records(input_path), batch_size):
-            for rec, ents in zip(
-                batch, predict_spans(nlp, [r.tgt_words for r in batch]), strict=True
-            ):
-                rec.meta["ner_spans"] = ents
-                counts["records"] += 1
-                counts["spans"] += len(ents)
-                yield rec
-
-    write_records(output, records())
-    return counts
+    fn = partial(propose_shard, batch_size=batch_size)
+    part, zero = PipelinePart(model), {"records": 0, "spans": 0}
+    return map_records("propose", input_path, output, fn, part, options=options, zero=zero)
 
 
 def predict_spans(nlp: Any, sentences: Sequence[Sequence[str]]) -> list[list[list[Any]]]:
@@ -263,6 +384,42 @@ def dev_split(record_id: str, dev_fraction: float, seed: int = 0) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < dev_fraction
 
 
+def _docbin_of(path: Path, located: list[tuple[str, PairRecord]], doubtful: str) -> Counts:
+    """``records_to_docbin`` over ``(file:line, record)`` pairs; errors name the line."""
+    from .io.docbin import records_to_docbin
+
+    where = ""
+
+    def records() -> Iterator[PairRecord]:
+        nonlocal where
+        for line, rec in located:
+            where = line
+            yield rec
+
+    try:
+        return records_to_docbin(path, records(), doubtful=doubtful)  # type: ignore[arg-type]
+    except ValueError as err:
+        raise RecordError(f"{where}: {err}") from None
+
+
+def convert_shard(
+    _part: None,
+    records: RecordStream,
+    paths: list[Path],
+    *,
+    dev_fraction: float,
+    doubtful: str,
+    seed: int,
+) -> Counts:
+    """One shard's records → its train and dev DocBins (``paths``), split by id hash."""
+    located = [(records.where, r) for r in records]
+    parts = {}
+    for name, path, want in (("train", paths[0], False), ("dev", paths[1], True)):
+        chosen = [(w, r) for w, r in located if dev_split(r.id, dev_fraction, seed) == want]
+        parts[name] = _docbin_of(path, chosen, doubtful)
+    return parts
+
+
 def convert_records(
     input_path: str | Path,
     output_dir: str | Path,
@@ -270,17 +427,33 @@ def convert_records(
     dev_fraction: float = 0.1,
     doubtful: str = "drop",
     seed: int = 0,
+    options: RunOptions | None = None,
 ) -> dict[str, Any]:
-    """Projected records → ``train.spacy`` and ``dev.spacy`` (silver dev held out by id hash)."""
-    from .io.docbin import records_to_docbin
+    """Projected records → ``train.spacy`` and ``dev.spacy`` (silver dev held out by id hash).
 
+    Shards are converted separately and their DocBins merged, which gives the same bytes
+    as converting in one pass.
+    """
+    from .io.docbin import _DOUBTFUL_MODES, DOCBIN_COUNTS, merge_docbins
+
+    if doubtful not in _DOUBTFUL_MODES:
+        raise ValueError(f"doubtful must be one of {_DOUBTFUL_MODES}, got {doubtful!r}")
+    options = options or RunOptions()
     output_dir = Path(output_dir)
-
-    def part(is_dev: bool) -> Iterator[PairRecord]:
-        for rec in read_records(input_path):
-            if dev_split(rec.id, dev_fraction, seed) == is_dev:
-                yield rec
-
-    train = records_to_docbin(output_dir / "train.spacy", part(False), doubtful=doubtful)  # type: ignore[arg-type]
-    dev = records_to_docbin(output_dir / "dev.spacy", part(True), doubtful=doubtful)  # type: ignore[arg-type]
-    return {"train": train, "dev": dev, "doubtful": doubtful}
+    params = {"dev_fraction": dev_fraction, "doubtful": doubtful, "seed": seed}
+    work = partial(convert_shard, dev_fraction=dev_fraction, doubtful=doubtful, seed=seed)
+    run = run_sharded(
+        "convert",
+        input_path,
+        output_dir,
+        work,
+        None,
+        suffixes=(".train.spacy", ".dev.spacy"),
+        params=params,
+        options=options,
+        zero={"train": DOCBIN_COUNTS, "dev": DOCBIN_COUNTS},
+    )
+    merge_docbins(run.files[0], output_dir / "train.spacy")
+    merge_docbins(run.files[1], output_dir / "dev.spacy")
+    run.finish(options.keep_shards)
+    return {**run.counts, "doubtful": doubtful}

@@ -82,8 +82,11 @@ class PairRecord:
                     f"{where}: field '{key}' must be {typ.__name__}, got {type(data[key]).__name__}"
                 )
         for key in ("src_words", "tgt_words"):
-            if not all(isinstance(w, str) for w in data[key]):
-                raise RecordError(f"{where}: field '{key}' must be a list of strings")
+            if not all(isinstance(w, str) and w for w in data[key]):
+                raise RecordError(f"{where}: field '{key}' must be a list of non-empty strings")
+        for key in ("src_lang", "tgt_lang"):
+            if not isinstance(data.get(key, ""), str):
+                raise RecordError(f"{where}: field '{key}' must be a string")
         for key in _OPTIONAL_LISTS:
             if data.get(key) is not None and not isinstance(data[key], list):
                 raise RecordError(f"{where}: field '{key}' must be a list or null")
@@ -91,13 +94,13 @@ class PairRecord:
         src_ents = _parse_ents(data.get("src_ents"), n_src, f"{where}: src_ents")
         tgt_ents = _parse_ents(data.get("tgt_ents"), n_tgt, f"{where}: tgt_ents")
         alignment = _parse_alignment(data.get("alignment"), n_src, n_tgt, f"{where}: alignment")
-        meta = data.get("meta") or {}
+        meta = {} if data.get("meta") is None else data["meta"]
         if not isinstance(meta, dict):
             raise RecordError(f"{where}: field 'meta' must be an object")
         return cls(
             id=data["id"],
-            src_lang=str(data.get("src_lang", "")),
-            tgt_lang=str(data.get("tgt_lang", "")),
+            src_lang=data.get("src_lang", ""),
+            tgt_lang=data.get("tgt_lang", ""),
             src_words=list(data["src_words"]),
             tgt_words=list(data["tgt_words"]),
             src_ents=src_ents,
@@ -105,6 +108,11 @@ class PairRecord:
             tgt_ents=tgt_ents,
             meta=meta,
         )
+
+
+def _is_index(value: Any) -> bool:
+    """An int that is not a bool (JSON ``true`` would otherwise pass as index 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _parse_ents(value: Any, n_words: int, where: str) -> list[Entity] | None:
@@ -115,9 +123,10 @@ def _parse_ents(value: Any, n_words: int, where: str) -> list[Entity] | None:
         if (
             not isinstance(item, (list, tuple))
             or len(item) != 3
-            or not isinstance(item[0], int)
-            or not isinstance(item[1], int)
+            or not _is_index(item[0])
+            or not _is_index(item[1])
             or not isinstance(item[2], str)
+            or not item[2]
         ):
             raise RecordError(f"{where}[{k}]: expected [start, end, label], got {item!r}")
         start, end, label = item
@@ -137,7 +146,7 @@ def _parse_alignment(value: Any, n_src: int, n_tgt: int, where: str) -> list[Ali
         if (
             not isinstance(item, (list, tuple))
             or len(item) != 2
-            or not all(isinstance(x, int) for x in item)
+            or not all(_is_index(x) for x in item)
         ):
             raise RecordError(f"{where}[{k}]: expected [src_index, tgt_index], got {item!r}")
         i, j = item
@@ -171,7 +180,9 @@ class Aligner(Protocol):
     """Aligns a corpus of sentence pairs; statistical aligners train on the corpus itself.
 
     ``extra_src``/``extra_tgt`` are more parallel sentences to learn from; only the
-    alignments of ``src``/``tgt`` are returned.
+    alignments of ``src``/``tgt`` are returned. An aligner that aligns each pair on its own
+    (e.g. a neural one) sets a class attribute ``per_pair = True``, so the align step may
+    split the corpus into shards (see :func:`xner_spacy.steps.align_records`).
     """
 
     def align(
@@ -187,3 +198,15 @@ class Labeller(Protocol):
     """Labels source sentences (lists of words) with PER/ORG/LOC entities."""
 
     def label(self, sentences: Iterable[Words]) -> Iterator[list[Entity]]: ...
+
+
+class Translator(Protocol):
+    """Translates raw sentences, one output per input in input order.
+
+    ``src_lang``/``tgt_lang`` override the translator's default direction (ISO 639 codes),
+    so one translator also back-translates.
+    """
+
+    def translate(
+        self, texts: Sequence[str], src_lang: str | None = None, tgt_lang: str | None = None
+    ) -> list[str]: ...

@@ -56,3 +56,39 @@ def test_malformed_input_is_one_line_error_naming_file_and_line(tmp_path: Path) 
     assert proc.returncode == 1
     assert f"{bad}:2:" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o.spacy").exists()
+
+
+def test_project_with_consistency_section_votes_both_sides(tmp_path: Path) -> None:
+    records = tmp_path / "aligned.jsonl"
+    labels = ["PER", "PER", "ORG"]
+    lines = [
+        {
+            "id": str(i),
+            "src_lang": "en",
+            "tgt_lang": "xx",
+            "src_words": ["Otunnu", "spoke"],
+            "tgt_words": ["Otunnu", "yogedde"],
+            "src_ents": [[0, 1, label]],
+            "alignment": [[0, 0], [1, 1]],
+        }
+        for i, label in enumerate(labels)
+    ]
+    records.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf8")
+    cfg = tmp_path / "project.cfg"
+    cfg.write_text(
+        '[projector]\n@misc = "xner.HeuristicProjector.v1"\n\n'
+        '[consistency]\n@misc = "xner.LabelConsistency.v1"\n',
+        encoding="utf8",
+    )
+    out, stats = tmp_path / "projected.jsonl", tmp_path / "stats.json"
+    args = ["project", str(records), str(out), "--config", str(cfg), "--stats", str(stats)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    projected = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["src_ents"] for r in projected] == [[[0, 1, "PER"]]] * 3
+    assert [r["tgt_ents"] for r in projected] == [[[0, 1, "PER"]]] * 3
+    summary = json.loads(stats.read_text())
+    assert summary["consistency"] == {"source_relabelled": 1, "target_relabelled": 0}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "aligned.jsonl", "project.cfg", "projected.jsonl", "stats.json"
+    ]  # fmt: skip

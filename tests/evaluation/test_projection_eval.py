@@ -22,7 +22,7 @@ from xner_spacy.evaluation.projection import (
 from xner_spacy.evaluation.table import Column, Method, markdown_table, parse_labeller
 from xner_spacy.labelling.spacy_labeller import SpacyLabeller
 from xner_spacy.projection.heuristic import HeuristicProjector
-from xner_spacy.types import Entity
+from xner_spacy.types import Entity, PairRecord
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -311,3 +311,31 @@ def test_shipped_method_configs_resolve(method: Path) -> None:
         ["Ada", "came"], ["Ada", "wa"], [Entity(0, 1, "PER")], [(0, 0), (1, 1)], extras=extras
     )
     assert ents == [Entity(0, 1, "PER")]
+
+
+def test_consistency_votes_over_the_evaluation_corpus() -> None:
+    from xner_spacy.projection.consistency import LabelConsistency
+
+    def record(i: int, label: str) -> PairRecord:
+        return PairRecord(
+            id=str(i),
+            src_lang="en",
+            tgt_lang="zzz",
+            src_words=["Otunnu", "spoke"],
+            tgt_words=["Otunnu", "yogedde"],
+            src_ents=[Entity(0, 1, label), Entity(1, 2, "MISC")],
+            alignment=[(0, 0), (1, 1)],
+            meta={"gold": [[0, 1, "PER"]]},
+        )
+
+    labels = ["PER", "ORG", "LOC", "ORG"]
+    plain = evaluate_projection([record(i, x) for i, x in enumerate(labels)], HeuristicProjector())
+    assert plain["per_label"]["PER"]["recall"] == 0.25
+    records = [record(i, x) for i, x in enumerate(labels)]
+    voted = evaluate_projection(records, HeuristicProjector(), consistency=LabelConsistency())
+    # ORG has 2 of 4 source votes, PER 1: the vote relabels every occurrence ORG; MISC untouched
+    assert voted["f1"] == 0.0
+    assert all(r.src_ents[1].label == "MISC" for r in records)
+    records = [record(i, x) for i, x in enumerate(["PER", "PER", "LOC", "ORG"])]
+    voted = evaluate_projection(records, HeuristicProjector(), consistency=LabelConsistency())
+    assert voted["f1"] == 1.0

@@ -54,6 +54,58 @@ def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
     return resolve_section(cfg, section)
 
 
+def _has_section(config: Path, section: str, args: list[str]) -> bool:
+    """Whether the config file (with CLI overrides) has ``[section]``."""
+    from spacy.cli._util import parse_config_overrides
+    from spacy.util import load_config
+
+    return section in load_config(config, overrides=parse_config_overrides(args))
+
+
+def _config_part(config: Path, section: str, args: list[str]) -> Any:
+    """``[section]`` of a config file with CLI overrides, built lazily where shards run."""
+    from spacy.cli._util import parse_config_overrides
+    from spacy.util import load_config
+
+    from ..shards import ConfigPart
+
+    cfg = load_config(config, overrides=parse_config_overrides(args), interpolate=True)
+    if section not in cfg:
+        raise typer.BadParameter(f"{config} has no [{section}] section")
+    return ConfigPart.from_config(cfg, section)
+
+
+# Options of the sharded batch steps (label, align, project, propose, convert).
+_SHARD_SIZE = typer.Option(
+    10_000,
+    help="Records per shard; shards run in parallel and a rerun skips complete ones "
+    "(<output>.shards; 0: one shard)",
+)
+_N_PROCESS = typer.Option(1, help="Worker processes running shards (Dask: LocalCluster workers)")
+_SCHEDULER = typer.Option(
+    None,
+    help="Run shards with Dask (pip install xner-spacy[distributed]): synchronous | threads "
+    "| processes | local (a LocalCluster) | tcp://HOST:PORT",
+)
+_SKIP_MALFORMED = typer.Option(False, help="Skip (count, log) invalid record lines")
+
+
+def _run_options(
+    shard_size: int, n_process: int, scheduler: str | None, skip_malformed: bool
+) -> Any:
+    """The :class:`~xner_spacy.shards.RunOptions` the step options describe."""
+    from ..shards import RunOptions
+
+    executor = None
+    if scheduler:
+        from ..distributed import DaskExecutor
+
+        executor = DaskExecutor(scheduler, n_workers=max(n_process, 1))
+    return RunOptions(
+        shard_size=shard_size, n_process=n_process, executor=executor, skip_invalid=skip_malformed
+    )
+
+
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -126,14 +178,19 @@ def label_cmd(
     output: Path = typer.Argument(..., help="JSONL records with src_ents"),
     config: Path = typer.Option(DEFAULT_CONFIG, exists=True, help="Config with [labeller]"),
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    shard_size: int = _SHARD_SIZE,
+    n_process: int = _N_PROCESS,
+    scheduler: str | None = _SCHEDULER,
+    skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
     """Label the source side with the configured labeller (fills src_ents)."""
     from ..steps import label_records
 
     _setup_logging()
     t0 = time.perf_counter()
-    labeller = _resolve_part(config, "labeller", ctx.args)
-    _emit("label", label_records(input_path, output, labeller), stats, t0)
+    labeller = _config_part(config, "labeller", ctx.args)
+    options = _run_options(shard_size, n_process, scheduler, skip_malformed)
+    _emit("label", label_records(input_path, output, labeller, options=options), stats, t0)
 
 
 @app.command("align", context_settings=_EXTRA)
@@ -144,14 +201,24 @@ def align_cmd(
     config: Path = typer.Option(DEFAULT_CONFIG, exists=True, help="Config with [aligner]"),
     extra: list[Path] = typer.Option([], help="More record files to train the aligner on"),
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    shard_size: int = _SHARD_SIZE,
+    n_process: int = _N_PROCESS,
+    scheduler: str | None = _SCHEDULER,
+    skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
-    """Word-align source and target words with the configured aligner (fills alignment)."""
+    """Word-align source and target words with the configured aligner (fills alignment).
+
+    Statistical aligners (eflomal, fast_align) train on the whole corpus, so they run once,
+    unsharded; per-pair (neural) aligners run shard by shard.
+    """
     from ..steps import align_records
 
     _setup_logging()
     t0 = time.perf_counter()
-    aligner = _resolve_part(config, "aligner", ctx.args)
-    _emit("align", align_records(input_path, output, aligner, extra=extra), stats, t0)
+    aligner = _config_part(config, "aligner", ctx.args)
+    options = _run_options(shard_size, n_process, scheduler, skip_malformed)
+    summary = align_records(input_path, output, aligner, extra=extra, options=options)
+    _emit("align", summary, stats, t0)
 
 
 @app.command("project", context_settings=_EXTRA)
@@ -161,14 +228,40 @@ def project_cmd(
     output: Path = typer.Argument(..., help="JSONL records with tgt_ents"),
     config: Path = typer.Option(DEFAULT_CONFIG, exists=True, help="Config with [projector]"),
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    shard_size: int = _SHARD_SIZE,
+    n_process: int = _N_PROCESS,
+    scheduler: str | None = _SCHEDULER,
+    skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
-    """Project source entities onto the target words (fills tgt_ents)."""
-    from ..steps import project_records
+    """Project source entities onto the target words (fills tgt_ents).
+
+    With a ``[consistency]`` section in the config, labels are also voted per surface string
+    over the whole file: source entities before projection, projected spans after it.
+    """
+    from ..steps import project_records, vote_labels
 
     _setup_logging()
     t0 = time.perf_counter()
-    projector = _resolve_part(config, "projector", ctx.args)
-    _emit("project", project_records(input_path, output, projector), stats, t0)
+    projector = _config_part(config, "projector", ctx.args)
+    options = _run_options(shard_size, n_process, scheduler, skip_malformed)
+    if not _has_section(config, "consistency", ctx.args):
+        summary = project_records(input_path, output, projector, options=options)
+        _emit("project", summary, stats, t0)
+        return
+    consistency = _resolve_part(config, "consistency", ctx.args)
+    # Fixed intermediate names, so a rerun after a crash resumes the sharded projection.
+    voted = output.with_name(output.name + ".voted-source.jsonl")
+    projected = output.with_name(output.name + ".projected.jsonl")
+    source_votes = vote_labels(input_path, voted, consistency, "source")
+    summary = project_records(voted, projected, projector, options=options)
+    target_votes = vote_labels(projected, output, consistency, "target")
+    voted.unlink()
+    projected.unlink()
+    summary["consistency"] = {
+        "source_relabelled": source_votes["relabelled"],
+        "target_relabelled": target_votes["relabelled"],
+    }
+    _emit("project", summary, stats, t0)
 
 
 @app.command("propose")
@@ -177,13 +270,18 @@ def propose_cmd(
     output: Path = typer.Argument(..., help="JSONL records with meta ner_spans"),
     model: str = typer.Option(..., help="Target-language spaCy NER pipeline (name or path)"),
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    shard_size: int = _SHARD_SIZE,
+    n_process: int = _N_PROCESS,
+    scheduler: str | None = _SCHEDULER,
+    skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
     """Spans a target NER model proposes (meta ner_spans), for NER-candidate matching."""
     from ..steps import propose_spans
 
     _setup_logging()
     t0 = time.perf_counter()
-    _emit("propose", propose_spans(input_path, output, model), stats, t0)
+    options = _run_options(shard_size, n_process, scheduler, skip_malformed)
+    _emit("propose", propose_spans(input_path, output, model, options=options), stats, t0)
 
 
 @app.command("convert")
@@ -196,6 +294,10 @@ def convert_cmd(
     ),
     seed: int = typer.Option(0, help="Seed of the train/dev hash split"),
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    shard_size: int = _SHARD_SIZE,
+    n_process: int = _N_PROCESS,
+    scheduler: str | None = _SCHEDULER,
+    skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
     """Projected records → spaCy DocBins for training (silver train/dev split)."""
     from ..steps import convert_records
@@ -203,9 +305,105 @@ def convert_cmd(
     _setup_logging()
     t0 = time.perf_counter()
     summary = convert_records(
-        input_path, output_dir, dev_fraction=dev_fraction, doubtful=doubtful, seed=seed
+        input_path,
+        output_dir,
+        dev_fraction=dev_fraction,
+        doubtful=doubtful,
+        seed=seed,
+        options=_run_options(shard_size, n_process, scheduler, skip_malformed),
     )
     _emit("convert", summary, stats, t0)
+
+
+TRANSLATE_CONFIG = Path("configs/translate.cfg")
+_TRANSLATE_MODE_HELP = (
+    "train: the input is source-language text, translated into --tgt (translate-train); "
+    "test: the input is target-language text, translated into --src (translate-test); "
+    "back: JSONL records gain meta back_translation, the target translated into --src"
+)
+
+
+@app.command("translate", context_settings=_EXTRA)
+def translate_cmd(
+    ctx: typer.Context,
+    input_path: Path = typer.Argument(
+        ..., exists=True, help="Sentences, one per line, or JSONL records (.jsonl)"
+    ),
+    output: Path = typer.Argument(..., help="JSONL pair records"),
+    src: str = typer.Option(..., help="Source language (ISO 639-1/-3), e.g. en"),
+    tgt: str = typer.Option(..., help="Target language (ISO 639-1/-3), e.g. yor"),
+    mode: str = typer.Option("train", help=_TRANSLATE_MODE_HELP),
+    back_translate: bool = typer.Option(
+        False, help="With --mode train, also translate each translation back (for `xner refine`)"
+    ),
+    input_format: str = typer.Option(
+        "auto", help="auto (.jsonl/.json: records, else text) | text | records"
+    ),
+    tgt_tokenizer: str = typer.Option("xx", help="spaCy language whose rules split target text"),
+    limit: int = typer.Option(0, help="Translate only the first N inputs (0: all)"),
+    config: Path = typer.Option(TRANSLATE_CONFIG, exists=True, help="Config with [translator]"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Machine-translate sentences into tokenised pair records (translate-train/-test).
+
+    Override the translator like any part, e.g. --translator.model DIR --translator.cache FILE;
+    with a cache, rerunning an interrupted command translates only what is left.
+    """
+    from ..translation.steps import translate_corpus
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        translator = _resolve_part(config, "translator", ctx.args)
+        summary = translate_corpus(
+            input_path,
+            output,
+            translator,
+            src_lang=src,
+            tgt_lang=tgt,
+            mode=mode,
+            back_translate=back_translate,
+            input_format=input_format,
+            tgt_tokenizer=tgt_tokenizer,
+            limit=limit,
+        )
+    except (ValueError, OSError) as err:
+        raise _fail(err) from err
+    _emit("translate", {"input": str(input_path), "output": str(output), **summary}, stats, t0)
+
+
+@app.command("refine", context_settings=_EXTRA)
+def refine_cmd(
+    ctx: typer.Context,
+    input_path: Path = typer.Argument(..., exists=True, help="Aligned JSONL records"),
+    output: Path = typer.Argument(..., help="JSONL records with refined alignment"),
+    config: Path = typer.Option(
+        TRANSLATE_CONFIG, exists=True, help="Config with [refiner] and [aligner]"
+    ),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Refine alignments through back-translations (records from `xner translate --mode back`).
+
+    The [aligner] aligns each back-translation to its target (skipped where records already
+    carry meta bt_alignment); the [refiner] combines that path with the direct alignment.
+    """
+    from spacy.cli._util import parse_config_overrides
+    from spacy.util import load_config
+
+    from ..alignment.backtranslation import BackTranslationRefiner
+    from ..registry import resolve_section
+    from ..translation.steps import refine_records
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        cfg = load_config(config, overrides=parse_config_overrides(ctx.args), interpolate=True)
+        refiner = resolve_section(cfg, "refiner") if "refiner" in cfg else BackTranslationRefiner()
+        aligner = resolve_section(cfg, "aligner") if "aligner" in cfg else None
+        summary = refine_records(input_path, output, refiner, aligner)
+    except (ValueError, OSError) as err:
+        raise _fail(err) from err
+    _emit("refine", {"input": str(input_path), "output": str(output), **summary}, stats, t0)
 
 
 @app.command("evaluate")

@@ -38,6 +38,7 @@ from ..io.conll import read_conll
 from ..io.errors import DataFormatError
 from ..io.parallel import mafand_splits, read_parallel
 from ..io.records import read_records, write_records
+from ..projection.consistency import LabelConsistency
 from ..registry import resolve_section
 from ..text import loose_key, strict_key, tokenize
 from ..types import Aligner, Entity, Labeller, PairRecord, Projector
@@ -426,14 +427,24 @@ def evaluate_projection(
     records: Iterable[PairRecord],
     projector: Projector,
     labels: Sequence[str] | None = DATASET_LABELS["masakhaner"],
+    consistency: LabelConsistency | None = None,
 ) -> dict[str, Any]:
     """Exact-span P/R/F1 of the projector's output against the gold entities in ``meta["gold"]``.
 
     Returns :func:`score_spans`'s metrics (``precision``, ``recall``, ``f1``, ``per_label``,
     ``unlabelled_f1``, counts) plus ``src_entities``, the source entities projected. The
     records get their ``tgt_ents`` filled (see :func:`project_eval_records`).
+    ``consistency`` votes labels over the evaluation corpus, before (source side) and after
+    (target side) projection; only the scored labels vote.
     """
+    records = list(records)
+    if consistency is not None and consistency.labels is None:
+        consistency = dataclasses.replace(consistency, labels=labels)
+    if consistency is not None:
+        consistency.apply_source(records)
     records = project_eval_records(records, projector, labels)
+    if consistency is not None:
+        consistency.apply_target(records)
     gold = [[Entity(*e) for e in r.meta["gold"]] for r in records]
     pred = [r.tgt_ents or [] for r in records]
     metrics = score_spans(gold, pred, labels)
@@ -528,7 +539,8 @@ def run_projection_eval(
             rec.meta["ner_spans"] = found
     t1 = time.perf_counter()
     labels = DATASET_LABELS[dataset]
-    metrics = evaluate_projection(records, resolve_section(cfg, "projector"), labels)
+    consistency = resolve_section(cfg, "consistency") if "consistency" in cfg else None
+    metrics = evaluate_projection(records, resolve_section(cfg, "projector"), labels, consistency)
     t2 = time.perf_counter()
     if predictions is not None:
         write_records(predictions, records)

@@ -194,7 +194,7 @@ def read_conll(
             if sent is not None:
                 yield sent
             continue
-        if text.split(maxsplit=1)[0] == _DOCSTART:
+        if text.split(maxsplit=1)[:1] == [_DOCSTART]:  # [] for e.g. a lone vertical tab
             sent = builder.flush(stats)
             if sent is not None:
                 yield sent

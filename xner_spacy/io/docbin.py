@@ -18,6 +18,8 @@ from .errors import ReadStats
 Side = Literal["src", "tgt"]
 Doubtful = Literal["drop", "keep", "missing"]
 _DOUBTFUL_MODES = ("drop", "keep", "missing")
+#: What :func:`records_to_docbin` counts, all zero (the counts of no records).
+DOCBIN_COUNTS = {"docs": 0, "dropped_doubtful": 0, "missing_marked": 0, "entities": 0}
 
 
 def _default_vocab(vocab: Vocab | None) -> Vocab:
@@ -96,7 +98,7 @@ def records_to_docbin(
 ) -> dict[str, int]:
     """Write records as a DocBin atomically; returns counts of docs, drops, marks, entities."""
     vocab = _default_vocab(vocab)
-    counts = {"docs": 0, "dropped_doubtful": 0, "missing_marked": 0, "entities": 0}
+    counts = dict(DOCBIN_COUNTS)
     db = DocBin(attrs=["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
     for record in records:
         doc = record_to_doc(vocab, record, side=side, doubtful=doubtful)
@@ -128,6 +130,18 @@ def sentences_to_docbin(
         n += 1
     _save(db, path)
     return n
+
+
+def merge_docbins(paths: Iterable[str | Path], output: str | Path) -> None:
+    """Concatenate DocBin files (e.g. shards) into one, atomically.
+
+    The result has the same bytes as adding every Doc to one DocBin (spaCy sorts the
+    strings when serialising), so sharded and single-pass conversion agree.
+    """
+    db = DocBin(attrs=["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
+    for path in paths:
+        db.merge(DocBin().from_disk(path))
+    _save(db, output)
 
 
 def _save(db: DocBin, path: str | Path) -> None:

@@ -17,7 +17,12 @@ class DataFormatError(ValueError):
     def __init__(self, path: str | Path, line: int, message: str) -> None:
         self.path = str(path)
         self.line = line
+        self.message = message
         super().__init__(f"{self.path}:{line}: {message}")
+
+    def __reduce__(self) -> tuple[type[DataFormatError], tuple[str, int, str]]:
+        """Pickle by the three constructor arguments, so errors cross process boundaries."""
+        return type(self), (self.path, self.line, self.message)
 
 
 @dataclass
@@ -36,14 +41,23 @@ def note_skip(stats: ReadStats | None, reason: str, path: str | Path, line: int)
     logger.warning("%s:%d: skipped (%s)", path, line, reason)
 
 
-def iter_decoded_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+def iter_decoded_lines(
+    path: str | Path, *, start: int = 0, stop: int | None = None, first_line: int = 1
+) -> Iterator[tuple[int, str]]:
     """Stream ``(line_no, text)`` splitting on ``\\n`` only, raising on invalid UTF-8 by line.
 
     Reading bytes and decoding each line keeps line numbers exact (a stray ``\\r`` or
     U+2028 inside a sentence never splits it) and lets a decoding error name its line.
+    ``start``/``stop`` read a byte range that begins a line (a shard), numbered from
+    ``first_line``, so errors inside a shard still name the line of the whole file.
     """
     with open(path, "rb") as fh:
-        for line_no, raw in enumerate(fh, start=1):
+        fh.seek(start)
+        pos = start
+        for line_no, raw in enumerate(fh, start=first_line):
+            if stop is not None and pos >= stop:
+                break
+            pos += len(raw)
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:

@@ -15,7 +15,7 @@ def _parse_line(path: str | Path, line_no: int, text: str) -> PairRecord:
     """Parse and validate one JSON line; errors name ``path:line``."""
     try:
         data = json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # RecursionError: absurdly deep nesting
         raise DataFormatError(path, line_no, f"invalid JSON: {err}") from None
     return PairRecord.from_dict(data, where=f"{path}:{line_no}")
 
@@ -28,7 +28,26 @@ def read_records(
     Invalid JSON raises ``DataFormatError`` and an invalid record ``RecordError``, both
     naming ``path:line``; with ``skip_invalid`` the line is skipped, counted and logged.
     """
-    for line_no, text in iter_decoded_lines(path):
+    for _, record in read_numbered_records(path, skip_invalid=skip_invalid, stats=stats):
+        yield record
+
+
+def read_numbered_records(
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    stats: ReadStats | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    first_line: int = 1,
+) -> Iterator[tuple[int, PairRecord]]:
+    """:func:`read_records` yielding ``(line_no, record)``, optionally over a byte range.
+
+    The range (``start``, ``stop``, ``first_line``) is how a shard reads its part of a
+    file while errors keep naming the line of the whole file.
+    """
+    lines = iter_decoded_lines(path, start=start, stop=stop, first_line=first_line)
+    for line_no, text in lines:
         if not text.strip():
             continue
         try:
@@ -41,7 +60,7 @@ def read_records(
             continue
         if stats is not None:
             stats.sentences += 1
-        yield record
+        yield line_no, record
 
 
 def write_records(path: str | Path, records: Iterable[PairRecord]) -> int:

@@ -70,6 +70,10 @@ class SpacyLabeller:
             self._nlp = nlp
         return self._nlp
 
+    def load(self) -> None:
+        """Load the pipeline now rather than on the first batch (a spaCy ``initialize``)."""
+        _ = self.nlp
+
     def label(self, sentences: Iterable[Words]) -> Iterator[list[Entity]]:
         found = predict_entities(self.nlp, sentences, self.batch_size, self.n_process)
         for ents in found:

@@ -1,0 +1,166 @@
+"""Multi-source silver data: NTREX-128 pair records per source language, and voting.
+
+NTREX-128 holds the same 1,997 news sentences in many languages, so one target sentence has
+several human source sentences (en, fr, de, es, nl …). :func:`prepare_ntrex` turns one
+source–target pair into records whose ids (``ntrex:<line>``) are the same for every source;
+after labelling, aligning and projecting each pair separately, :func:`vote_records` joins the
+projections of one target sentence by id and keeps the spans a weighted majority projected
+(:func:`xner_spacy.projection.multisource.vote`): the multi-source projection baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from .io.docbin import is_doubtful
+from .io.errors import ReadStats
+from .io.parallel import ntrex_pair, read_parallel
+from .io.records import read_numbered_records, read_records, write_records
+from .projection.multisource import vote
+from .steps import HeldOutFilter, held_out_files
+from .text import tokenize
+from .types import PairRecord, RecordError
+
+
+def ntrex_id(line: int) -> str:
+    """The record id of NTREX-128 line ``line``: the same for every source language."""
+    return f"ntrex:{line}"
+
+
+def prepare_ntrex(
+    data_dir: str | Path,
+    src_lang: str,
+    tgt_lang: str,
+    output: str | Path,
+    *,
+    exclude: Sequence[str | Path] = (),
+    tgt_tokenizer: str = "xx",
+    limit: int = 0,
+) -> dict[str, Any]:
+    """NTREX-128 ``src``–``tgt`` lines → tokenised pair records, minus test-set sentences.
+
+    As :func:`xner_spacy.steps.prepare_parallel` does for MAFAND-MT: target-language test
+    sentences (MasakhaNER 2.0, WikiANN) and the CoNLL files in ``exclude`` are removed by
+    normalised text, and the removal is counted.
+    """
+    files = ntrex_pair(data_dir, src_lang, tgt_lang)
+    if files is None:
+        raise FileNotFoundError(
+            f"NTREX-128 lacks {src_lang} or {tgt_lang} under {Path(data_dir) / 'ntrex128'}"
+        )
+    excluded = [*held_out_files(data_dir, tgt_lang), *map(Path, exclude)]
+    held_out = HeldOutFilter.from_conll(excluded)
+    stats = ReadStats()
+    counts: dict[str, Any] = {
+        "pairs_read": 0,
+        "removed_test_overlap": 0,
+        "written": 0,
+        "excluded_files": [str(p) for p in excluded],
+    }
+
+    def records() -> Iterator[PairRecord]:
+        for pair in read_parallel(*files, stats=stats):
+            counts["pairs_read"] += 1
+            if pair.tgt in held_out or pair.src in held_out:
+                counts["removed_test_overlap"] += 1
+                continue
+            counts["written"] += 1
+            yield PairRecord(
+                id=ntrex_id(pair.line),
+                src_lang=src_lang,
+                tgt_lang=tgt_lang,
+                src_words=tokenize(pair.src, src_lang),
+                tgt_words=tokenize(pair.tgt, tgt_tokenizer),
+                meta={"corpus": "ntrex128", "line": pair.line},
+            )
+
+    stream = records() if not limit else islice(records(), limit)
+    write_records(output, stream)
+    counts["skipped_lines"] = dict(stats.skipped)
+    return counts
+
+
+def _projections(path: Path) -> dict[str, PairRecord]:
+    """A projected record file keyed by id (records of one corpus: small)."""
+    found: dict[str, PairRecord] = {}
+    for line, rec in read_numbered_records(path):
+        if rec.tgt_ents is None:
+            raise RecordError(f"{path}:{line}: record {rec.id!r} has no tgt_ents; project first")
+        found[rec.id] = rec
+    return found
+
+
+def vote_records(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    *,
+    weights: Sequence[float] | None = None,
+    threshold: float = 0.5,
+    min_votes: int = 1,
+) -> dict[str, Any]:
+    """Weighted span voting over several projections of the same target sentences.
+
+    The first input defines the sentences and their order (it is streamed); the others are
+    joined by record id and must have the same target words. A source without a sentence
+    abstains. The output record keeps the first input's source words but no source
+    entities (several sources voted); ``meta`` names the voters and marks the record
+    ``doubtful`` when a weighted majority (> half) of its voters found it doubtful (a
+    source entity that projected nowhere), so ``xner convert --doubtful`` treats a
+    one-source vote exactly as that source's projection.
+    """
+    if not inputs:
+        raise ValueError("vote needs at least one projected record file")
+    weights = [1.0] * len(inputs) if weights is None else [float(w) for w in weights]
+    if len(weights) != len(inputs):
+        raise ValueError(f"{len(weights)} weights for {len(inputs)} inputs")
+    paths = [Path(p) for p in inputs]
+    others = [_projections(p) for p in paths[1:]]
+    counts: dict[str, Any] = {"records": 0, "entities": 0, "doubtful": 0, "abstained": 0}
+    counts["inputs"] = [str(p) for p in paths]
+    counts["weights"] = weights
+
+    def voted() -> Iterator[PairRecord]:
+        for first in read_records(paths[0]):
+            if first.tgt_ents is None:
+                raise RecordError(f"{paths[0]}: record {first.id!r} has no tgt_ents")
+            voters = [(first, weights[0])]
+            for path, table, w in zip(paths[1:], others, weights[1:], strict=True):
+                rec = table.get(first.id)
+                if rec is None:
+                    counts["abstained"] += 1
+                    continue
+                if rec.tgt_words != first.tgt_words:
+                    raise RecordError(
+                        f"{path}: record {first.id!r} has other target words than {paths[0]}"
+                    )
+                voters.append((rec, w))
+            ents = vote(
+                [(r.tgt_ents or [], w) for r, w in voters],
+                threshold=threshold,
+                min_votes=min_votes,
+            )
+            total = sum(w for _, w in voters)
+            doubtful_share = sum(w for r, w in voters if is_doubtful(r)) / total if total else 0.0
+            doubtful = doubtful_share > 0.5
+            counts["records"] += 1
+            counts["entities"] += len(ents)
+            counts["doubtful"] += doubtful
+            yield PairRecord(
+                id=first.id,
+                src_lang="+".join(r.src_lang for r, _ in voters),
+                tgt_lang=first.tgt_lang,
+                src_words=first.src_words,
+                tgt_words=first.tgt_words,
+                tgt_ents=ents,
+                meta={
+                    **{k: v for k, v in first.meta.items() if k in ("corpus", "line", "split")},
+                    "sources": [r.src_lang for r, _ in voters],
+                    "doubtful": doubtful,
+                },
+            )
+
+    write_records(output, voted())
+    return counts
