@@ -111,3 +111,22 @@ def pick_device(device: str | int | None = "auto") -> Any:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} requested but CUDA is not available; use 'cpu'")
     return dev
+
+
+def prepare_model(
+    model: Any, tokenizer: Any, device: str | int | None, max_length: int | None = None
+) -> tuple[Any, Any, int | None]:
+    """A loaded model ready for inference: ``(model on the device in eval mode, device, limit)``.
+
+    ``limit`` is the most sub-tokens a sequence may have: the model's own limit (see
+    :func:`~xner_spacy.alignment.subwords.max_sequence_length`) capped by ``max_length``
+    (``None``: no cap; ``None`` overall when neither bounds it). ``device`` goes through
+    :func:`pick_device`.
+    """
+    from .alignment.subwords import max_sequence_length
+
+    limit = max_sequence_length(tokenizer, model.config)
+    if max_length is not None:
+        limit = max_length if limit is None else min(limit, max_length)
+    dev = pick_device(device)
+    return model.to(dev).eval(), dev, limit

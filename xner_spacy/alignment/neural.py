@@ -26,13 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..hf import load_hf, pick_device
+from ..hf import load_hf, prepare_model
 from .subwords import (
     SequenceTooLongError,
     WordPieces,
     encode_words,
     length_sorted_batches,
-    max_sequence_length,
 )
 
 Pair = tuple[int, int]
@@ -76,13 +75,10 @@ class SubwordEmbedder:
                 f"layers (use 0..{n_layers}; 0 is the embedding layer)"
             )
         _drop_layers_above(model, self.layer)
-        limit = max_sequence_length(tokenizer, model.config)
-        if self.max_length is not None:
-            limit = self.max_length if limit is None else min(limit, self.max_length)
-        self._device = pick_device(self.device)
-        self._model = model.to(self._device).eval()
+        self._model, self._device, self._limit = prepare_model(
+            model, tokenizer, self.device, self.max_length
+        )
         self._tokenizer = tokenizer
-        self._limit = limit
 
     def embed(self, sentences: Sentences) -> tuple[Any, WordPieces]:
         """Hidden states ``(batch, length, hidden)`` of ``layer`` and the batch's sub-tokens."""

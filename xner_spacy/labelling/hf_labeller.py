@@ -20,9 +20,8 @@ from ..alignment.subwords import (
     SequenceTooLongError,
     encode_words,
     length_sorted_batches,
-    max_sequence_length,
 )
-from ..hf import load_hf, pick_device
+from ..hf import load_hf, prepare_model
 from ..io.conll import tags_to_ents
 from ..types import Entity, Words
 from .label_maps import get_label_map, map_label
@@ -82,13 +81,10 @@ class HFTokenClassifier:
 
         tokenizer = load_hf(AutoTokenizer, self.model, use_fast=True)
         model = load_hf(AutoModelForTokenClassification, self.model)
-        limit = max_sequence_length(tokenizer, model.config)
-        if self.max_length is not None:
-            limit = self.max_length if limit is None else min(limit, self.max_length)
-        self._device = pick_device(self.device)
-        self._model = model.to(self._device).eval()
+        self._model, self._device, self._limit = prepare_model(
+            model, tokenizer, self.device, self.max_length
+        )
         self._tokenizer = tokenizer
-        self._limit = limit
 
     @property
     def labels(self) -> list[str]:

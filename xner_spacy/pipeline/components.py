@@ -23,7 +23,7 @@ drop ``doc._.xner_source`` before serialising.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from spacy.language import Language
 from spacy.pipeline import Pipe
@@ -225,7 +225,47 @@ def _source_of(doc: Doc, component: str) -> Doc:
     return source
 
 
-class AlignerComponent(Pipe):
+class AligningPipe(Pipe):
+    """A ``Pipe`` that annotates a batch of Docs at once, word-aligning them with ``aligner``.
+
+    ``pipe`` cuts the stream into batches of ``batch_size`` Docs (``default_batch_size`` when
+    none is given), runs ``set_annotations`` on each and hands a failed batch to the
+    pipeline's error handler. ``__call__`` runs a batch of one Doc, which a statistical
+    aligner (one that learns from the corpus it aligns) refuses. Subclasses set ``name`` and
+    ``aligner`` and implement ``set_annotations``.
+    """
+
+    default_batch_size: ClassVar[int] = 128
+    name: str
+    aligner: Aligner
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not is_per_pair(self.aligner):
+            raise ValueError(
+                f"[{self.name}] {type(self.aligner).__name__} learns from the corpus it aligns, "
+                "so it cannot align one Doc on its own: use nlp.pipe(docs, batch_size=...) "
+                "(each batch is aligned as one corpus) or a neural aligner"
+            )
+        self.set_annotations([doc])
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
+        size = self.default_batch_size if batch_size is None else batch_size
+        error_handler = self.get_error_handler()
+        for batch in minibatch(stream, size=size):
+            docs = list(batch)
+            try:
+                self.set_annotations(docs)
+                yield from docs
+            except Exception as err:
+                error_handler(self.name, self, docs, err)
+
+    def set_annotations(self, docs: Sequence[Doc]) -> None:
+        """Annotate one batch of Docs in place."""
+        raise NotImplementedError
+
+
+class AlignerComponent(AligningPipe):
     """Word-aligns each target ``Doc`` with its source (``doc._.xner_source``), batch-wise.
 
     Per-pair aligners (neural: SoftmaxAligner, SimAlign) embed the docs of each ``pipe``
@@ -249,26 +289,6 @@ class AlignerComponent(Pipe):
     ) -> None:
         """Load the aligner's model (neural aligners), so the first batch does not."""
         load_part(self.aligner)
-
-    def __call__(self, doc: Doc) -> Doc:
-        if not self.per_pair:
-            raise ValueError(
-                f"[{self.name}] {type(self.aligner).__name__} learns from the corpus it aligns, "
-                "so it cannot align one Doc on its own: use nlp.pipe(docs, batch_size=...) "
-                "(each batch is aligned as one corpus) or a neural aligner"
-            )
-        self.set_annotations([doc])
-        return doc
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        error_handler = self.get_error_handler()
-        for batch in minibatch(stream, size=batch_size):
-            docs = list(batch)
-            try:
-                self.set_annotations(docs)
-                yield from docs
-            except Exception as err:
-                error_handler(self.name, self, docs, err)
 
     def set_annotations(self, docs: Sequence[Doc]) -> None:
         """Align the docs of one batch together and store ``doc._.xner_alignment``."""

@@ -17,14 +17,13 @@ its source Doc cannot be pickled: keep ``n_process=1``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
-from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans, minibatch
+from spacy.util import filter_spans
 
 from ..text import nfc
 from ..types import Aligner, Labeller, Projector, Translator
@@ -34,8 +33,8 @@ from .components import (
     NER_SCORE_WEIGHTS,
     NER_SCORER,
     SOURCE_ATTR,
+    AligningPipe,
     align_docs,
-    is_per_pair,
     load_part,
     project_doc,
     register_extensions,
@@ -61,7 +60,7 @@ def _model_name(part: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
-class TranslateTest(Pipe):
+class TranslateTest(AligningPipe):
     """Translate → label → align → project back, on a batch of target Docs at a time.
 
     ``source_lang``: the language the labeller knows and the text is translated into;
@@ -70,6 +69,8 @@ class TranslateTest(Pipe):
     function's result (``[components.<name>.translator]`` etc.). A statistical aligner is
     allowed but sees only one batch as its corpus (see ``xner_aligner``); use a neural one.
     """
+
+    default_batch_size = 64
 
     def __init__(
         self,
@@ -112,25 +113,6 @@ class TranslateTest(Pipe):
         """Load translator, labeller and aligner models now; no examples are needed."""
         for part in (self.translator, self.labeller, self.aligner):
             load_part(part)
-
-    def __call__(self, doc: Doc) -> Doc:
-        if not is_per_pair(self.aligner):
-            raise ValueError(
-                f"[{self.name}] {type(self.aligner).__name__} learns from the corpus it aligns "
-                "and cannot align one Doc: use nlp.pipe or a neural aligner"
-            )
-        self.set_annotations([doc])
-        return doc
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 64) -> Iterator[Doc]:
-        error_handler = self.get_error_handler()
-        for batch in minibatch(stream, size=batch_size):
-            docs = list(batch)
-            try:
-                self.set_annotations(docs)
-                yield from docs
-            except Exception as err:
-                error_handler(self.name, self, docs, err)
 
     def translate(self, docs: Sequence[Doc]) -> list[Doc]:
         """Each Doc's text in ``source_lang``, tokenised as a source-language Doc."""
