@@ -119,3 +119,15 @@ def test_vote_cli(tmp_path: Path) -> None:
     assert next(read_records(out)).tgt_ents == [per]
     bad = runner.invoke(app, ["vote", str(a), str(b), "-o", str(out), "--weights", "1"])
     assert bad.exit_code != 0
+
+
+def test_projection_agreement_ranks_the_odd_source_last(tmp_path: Path) -> None:
+    from xner_spacy.multisource import projection_agreement
+
+    per, loc = Entity(0, 1, "PER"), Entity(3, 4, "LOC")
+    a = _projection(tmp_path / "a.jsonl", "en", [("s1", [per, loc], 2), ("s2", [per], 1)])
+    b = _projection(tmp_path / "b.jsonl", "fr", [("s1", [per, loc], 2), ("s2", [], 1)])
+    c = _projection(tmp_path / "c.jsonl", "de", [("s1", [], 2), ("s2", [loc], 1)])
+    scores = projection_agreement({"en": a, "fr": b, "de": c})
+    assert scores == {"en": 0.4, "fr": 0.4, "de": 0.0}  # en-fr agree on 4 of 5 spans
+    assert projection_agreement({"en": a}) == {"en": 1.0}

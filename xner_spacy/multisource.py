@@ -10,7 +10,7 @@ projections of one target sentence by id and keeps the spans a weighted majority
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -164,3 +164,28 @@ def vote_records(
 
     write_records(output, voted())
     return counts
+
+
+def _target_spans(path: Path) -> dict[str, set[tuple[int, int, str]]]:
+    return {rec.id: {(e[0], e[1], e[2]) for e in rec.tgt_ents or []} for rec in read_records(path)}
+
+
+def projection_agreement(paths: Mapping[str, str | Path]) -> dict[str, float]:
+    """Label-free quality estimate of each source: mean span F1 against the other sources.
+
+    For every pair of sources, the exact-span F1 between their projections onto the same
+    target sentences (joined by id); a source's score is its mean over the other sources.
+    A source whose labeller or alignment is poor agrees less with the rest, so ordering
+    sources by it needs no target-language gold labels.
+    """
+    spans = {name: _target_spans(Path(p)) for name, p in paths.items()}
+    if len(spans) < 2:
+        return {name: 1.0 for name in spans}
+
+    def f1(a: str, b: str) -> float:
+        both = spans[a].keys() & spans[b].keys()
+        tp = sum(len(spans[a][i] & spans[b][i]) for i in both)
+        total = sum(len(spans[a][i]) + len(spans[b][i]) for i in both)
+        return 2 * tp / total if total else 0.0
+
+    return {a: round(sum(f1(a, b) for b in spans if b != a) / (len(spans) - 1), 4) for a in spans}

@@ -119,3 +119,23 @@ def test_data_steps_resume_unless_params_change_or_an_earlier_step_ran(tmp_path:
     assert _step(out, "a", make("a", out), log, {"limit": 2}) is True  # params changed
     assert _step(out, "a", make("a", out), log, {"limit": 2}, force=True) is True
     assert calls == ["a", "a", "a"]
+
+
+def test_agreement_order_sorts_sources(tmp_path: Path) -> None:
+    from xner_spacy.distill.experiment import order_sources_by_agreement
+    from xner_spacy.io.records import write_records
+    from xner_spacy.types import Entity, PairRecord
+
+    settings = _settings(tmp_path, order="agreement")
+    spans = {"en": [Entity(0, 1, "PER")], "fr": [], "de": [Entity(0, 1, "PER")]}
+    for lang, ents in spans.items():
+        folder = settings.corpus_dir / "silver" / lang
+        folder.mkdir(parents=True)
+        rec = PairRecord("ntrex:1", lang, "yor", ["x"], ["Ade"], tgt_ents=ents)
+        write_records(folder / "projected.jsonl", [rec])
+    result: dict = {}
+    order_sources_by_agreement(settings, result)
+    assert result["sources"] == ["en", "de", "fr"]
+    assert [s.lang for s in settings.sources] == ["en", "de", "fr"]
+    with pytest.raises(ValueError, match="source order"):
+        _settings(tmp_path / "b", order="best")

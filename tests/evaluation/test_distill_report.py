@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from xner_spacy.evaluation.distill_report import best_single, markdown, report
 
 
@@ -43,11 +45,13 @@ def test_markdown_and_best_single() -> None:
 
 
 def test_report_writes_json_markdown_and_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
     paths = []
     for name, result in {
         "a": _result("yor", wiki=True),
         "b": _result("yor", wiki=True, vectors="training/vectors"),
         "c": _result("hau", wiki=False),
+        "d": {**_result("yor", wiki=True), "settings": {"order": "agreement"}},
     }.items():
         paths.append(tmp_path / f"{name}.json")
         paths[-1].write_text(json.dumps(result), "utf8")
@@ -55,7 +59,8 @@ def test_report_writes_json_markdown_and_png(tmp_path: Path) -> None:
     table = report(paths, json_path=out / "t.json", markdown_path=out / "t.md",
                    plot_path=out / "f1.png")  # fmt: skip
     saved = json.loads((out / "t.json").read_text())
-    assert len(saved["rows"]) == 21 and saved["notes"] == ["WikiANN has no test set for hau"]
-    assert {r["vectors"] for r in saved["rows"]} == {"no vectors", "floret vectors"}
+    assert len(saved["rows"]) == 28 and saved["notes"] == ["WikiANN has no test set for hau"]
+    settings = {"no vectors", "floret vectors", "no vectors, agreement order"}
+    assert {r["vectors"] for r in saved["rows"]} == settings
     assert "WikiANN has no test set for hau" in table["markdown"]
     assert (out / "f1.png").read_bytes()[:4] == b"\x89PNG"

@@ -180,6 +180,11 @@ def distill_experiment_cmd(
     eval_frequency: int = typer.Option(100, help="Steps between silver-dev evaluations"),
     text_limit: int = typer.Option(5000, help="Unlabelled target sentences (0: all)"),
     threshold: float = typer.Option(0.5, help="Vote threshold (share of weight)"),
+    order: str = typer.Option(
+        "given",
+        help="given: sources in --source order; agreement: by mean span F1 of each source's "
+        "projections against the others' (label-free)",
+    ),
     jobs: int = typer.Option(1, help="Models trained at the same time (one process each)"),
     projection_config: Path = typer.Option(Path("configs/projection.cfg"), exists=True),
     student_config: Path = typer.Option(Path("configs/student.cfg"), exists=True),
@@ -208,6 +213,7 @@ def distill_experiment_cmd(
             text_limit=text_limit,
             vectors=vectors,
             threshold=threshold,
+            order=order,
             jobs=jobs,
         )
         result = run_experiment(settings, command=shlex.join(["xner", *sys.argv[1:]]))

@@ -49,11 +49,14 @@ logger = logging.getLogger("xner_spacy")
 #: projected and not scored).
 LABELS = ("LOC", "ORG", "PER")
 WEIGHTINGS = ("uniform", "similarity")
-SOURCE_ORDER_RULE = (
-    "fixed order given by --source (default en, fr, de, es, nl: English first, as the best "
-    "source labeller and the only source with MAFAND-MT parallel text for the aligner, then "
-    "by decreasing source NER training data); chosen before any target result was seen"
-)
+ORDERS = ("given", "agreement")
+SOURCE_ORDER_RULES = {
+    "given": "the order of --source (project default en, fr, de, es: English first, as the "
+    "best source labeller and the only source with MAFAND-MT text for its aligner); fixed "
+    "before any target result was seen",
+    "agreement": "by decreasing mean span F1 of a source's NTREX projections against the "
+    "other sources' projections (label-free, no target gold), ties in --source order",
+}
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,13 @@ class ExperimentSettings:
     threshold: float = 0.5
     similarity_temperature: float = 0.1
     doubtful: str = "drop"
+    order: str = "given"
     jobs: int = 1
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.order not in ORDERS:
+            raise ValueError(f"unknown source order {self.order!r}; use {ORDERS}")
         unknown = set(self.weightings) - set(WEIGHTINGS)
         if unknown:
             raise ValueError(f"unknown weightings {sorted(unknown)}; use {WEIGHTINGS}")
@@ -462,13 +468,26 @@ def _run_all(settings: ExperimentSettings, jobs: list[TrainJob]) -> list[dict[st
         return list(pool.map(partial(run_job, settings), jobs))
 
 
+def order_sources_by_agreement(settings: ExperimentSettings, result: dict[str, Any]) -> None:
+    """Reorder ``settings.sources`` by projection agreement; record it in ``result``."""
+    from ..multisource import projection_agreement
+
+    paths = {s.lang: _silver_dir(settings, s.lang) / "projected.jsonl" for s in settings.sources}
+    agreement = projection_agreement(paths)
+    given = [s.lang for s in settings.sources]
+    settings.sources.sort(key=lambda s: (-agreement[s.lang], given.index(s.lang)))
+    result["source_agreement"] = agreement
+    result["sources"] = [s.lang for s in settings.sources]
+    logger.info("sources ordered by projection agreement %s: %s", agreement, result["sources"])
+
+
 def run_experiment(settings: ExperimentSettings, command: str = "") -> dict[str, Any]:
     """Build the data, train and score every model; returns the result (see module doc)."""
     t0 = time.perf_counter()
     result: dict[str, Any] = {
         "target": settings.target,
         "sources": [s.lang for s in settings.sources],
-        "source_order_rule": SOURCE_ORDER_RULE,
+        "source_order_rule": SOURCE_ORDER_RULES[settings.order],
         "labellers": {s.lang: f"{s.model}:{s.label_map}" for s in settings.sources},
         "vectors": None if settings.vectors is None else str(settings.vectors),
         "eval_sets": {
@@ -482,6 +501,7 @@ def run_experiment(settings: ExperimentSettings, command: str = "") -> dict[str,
             "vote_threshold": settings.threshold,
             "similarity_temperature": settings.similarity_temperature,
             "doubtful": settings.doubtful,
+            "order": settings.order,
             "overrides": settings.overrides,
         },
         "command": command,
@@ -489,6 +509,8 @@ def run_experiment(settings: ExperimentSettings, command: str = "") -> dict[str,
     if result["eval_sets"]["wikiann"] is None:
         result["notes"] = [f"WikiANN has no test set for {settings.target}: no domain-shift score"]
     result["silver"] = {s.lang: build_silver(settings, s) for s in settings.sources}
+    if settings.order == "agreement":
+        order_sources_by_agreement(settings, result)
     rebuilt = any(log["rebuilt"] for log in result["silver"].values())
     result["voted"] = {
         f"k{k}": build_votes(settings, k, force=rebuilt)

@@ -34,8 +34,22 @@ def _f1(row: dict[str, Any], domain: str) -> float | None:
     return None if scores is None else float(scores["f1"])
 
 
+def _order(result: dict[str, Any]) -> str:
+    """How the sources were ordered (result files without the setting: by ``source_agreement``)."""
+    default = "agreement" if "source_agreement" in result else "given"
+    return str(result.get("settings", {}).get("order", default))
+
+
 def _setting(result: dict[str, Any]) -> str:
-    return "floret vectors" if result.get("vectors") else "no vectors"
+    """``no vectors`` / ``floret vectors``, with ``agreement order`` when sources were sorted."""
+    name = "floret vectors" if result.get("vectors") else "no vectors"
+    return name if _order(result) == "given" else f"{name}, {_order(result)} order"
+
+
+def _style(result: dict[str, Any]) -> str:
+    if result.get("vectors"):
+        return "--"
+    return "-" if _order(result) == "given" else ":"
 
 
 def table_rows(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -149,8 +163,8 @@ def plot(results: Sequence[dict[str, Any]], path: str | Path) -> None:
             ax.set_title(f"{target}: {DOMAIN_TITLES[domain]}", fontsize=10)
             drawn = False
             for result in (r for r in results if r["target"] == target):
-                style = "--" if result.get("vectors") else "-"
-                suffix = " + vectors" if result.get("vectors") else ""
+                style = _style(result)
+                suffix = "" if _setting(result) == "no vectors" else f" ({_setting(result)})"
                 for method in METHODS:
                     pts = sorted(
                         (r["k"], _f1(r, domain))
@@ -179,7 +193,7 @@ def plot(results: Sequence[dict[str, Any]], path: str | Path) -> None:
                         )
                         drawn = True
                 best = best_single(result, domain)
-                if best is not None:
+                if best is not None and _order(result) == "given":  # the same teachers
                     ax.axhline(
                         100 * best[1],
                         ls=style,
