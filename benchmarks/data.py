@@ -82,10 +82,10 @@ def available_pairs(corpus: Corpus) -> int:
     return total
 
 
-def cached_name(kind: str, labeller: str) -> str:
+def cached_name(kind: str, labeller: str, label_map: str) -> str:
     """File-name stem of a cached record file of ``kind`` (labelled, aligned, projected)."""
     tail = {"labelled": "", "aligned": "-fast_align", "projected": "-fast_align-gf2022"}[kind]
-    return f"{kind}-{slug(labeller)}{tail}"
+    return f"{kind}-{slug(labeller)}-{slug(label_map)}{tail}"
 
 
 def pairs_file(corpus: Corpus, n: int) -> Path:
@@ -102,7 +102,7 @@ def pairs_file(corpus: Corpus, n: int) -> Path:
 
 def labelled_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path:
     """Pair records with ``src_ents`` from a spaCy labeller."""
-    name = cached_name("labelled", labeller)
+    name = cached_name("labelled", labeller, label_map)
     found = corpus.find(name, n)
     if found is not None:
         return found
@@ -119,7 +119,7 @@ def labelled_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path
 
 def aligned_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path:
     """Labelled records aligned by fast_align over all ``n`` pairs (as ``projection_fast.cfg``)."""
-    name = cached_name("aligned", labeller)
+    name = cached_name("aligned", labeller, label_map)
     found = corpus.find(name, n)
     if found is not None:
         return found
@@ -138,7 +138,7 @@ def aligned_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path:
 
 def projected_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path:
     """Aligned records with ``tgt_ents`` from the gf2022 heuristic (the default method)."""
-    name = cached_name("projected", labeller)
+    name = cached_name("projected", labeller, label_map)
     found = corpus.find(name, n)
     if found is not None:
         return found
@@ -156,14 +156,14 @@ def projected_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Pat
 
 def docbin_dir(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path:
     """``train.spacy`` / ``dev.spacy`` of ``n`` projected records (the ``convert`` step)."""
-    out = corpus.folder / f"docbin-{slug(labeller)}.{n}"
+    out = corpus.folder / f"docbin-{slug(labeller)}-{slug(label_map)}.{n}"
     if (out / "train.spacy").is_file() and (out / "dev.spacy").is_file():
         return out
     from xner_spacy.steps import convert_records
 
     src = projected_file(corpus, n, labeller, label_map)
     if count_lines(src) != n:  # convert exactly n records
-        tmp = corpus.path(f"projected-{slug(labeller)}-exact", n)
+        tmp = corpus.path(cached_name("projected", labeller, label_map) + "-exact", n)
         write_records(tmp, take(src, n))
         src = tmp
     convert_records(src, out, dev_fraction=0.05)
@@ -183,7 +183,7 @@ def tiny_encoder(cache: Path) -> Path | None:
     tests = Path(__file__).resolve().parents[1] / "tests"
     sys.path.insert(0, str(tests))
     try:
-        from tiny_models import save_tiny_xlmr  # type: ignore[import-not-found]
+        from tiny_models import save_tiny_xlmr
     finally:
         sys.path.remove(str(tests))
     return save_tiny_xlmr(out)

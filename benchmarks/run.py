@@ -7,8 +7,10 @@
 
 Each (step, size) runs in a fresh Python process (``benchmarks/worker.py`` says why), with
 ``--threads`` (default 1) BLAS/OpenMP threads, so figures are per core. Inputs are prefixes
-of one set of records carried through the pipeline once and cached (``benchmarks/data.py``).
-Prints the figures as JSON (also written with ``--output``) and as a Markdown table.
+of one set of records carried through the pipeline once and cached (``benchmarks/data.py``;
+the cache is keyed by the labeller's name or path, not its weights: delete
+``benchmarks/.cache`` after retraining it). Prints the figures as JSON (also written with
+``--output``) and as a Markdown table.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--sizes",
         default=None,
-        help="comma-separated numbers of pairs (default 1000,10000,30000; quick 40,120)",
+        help="comma-separated numbers of pairs (default 1000,10000,30000; quick 60)",
     )
     p.add_argument(
         "--steps", default="all", help="comma-separated steps or groups: " + ", ".join(_groups())
@@ -163,7 +165,7 @@ def make_settings(args: argparse.Namespace) -> Settings:
     cache = Path(args.cache_dir).resolve()
     steps = select_steps(args.steps, args.skip)
     if args.quick:
-        sizes = args.sizes or "40,120"
+        sizes = args.sizes or "60"
         data_dir = data.write_synthetic_data(cache / "quick" / "data", 200)
         src, tgt = "en", "zzz"
         labeller = args.labeller or str(data.write_ruler_labeller(cache / "quick" / "labeller"))
@@ -214,7 +216,8 @@ class Inputs:
 
     def model_dir(self) -> Path:
         """Where ``train`` writes (and ``infer`` loads) the target pipeline."""
-        tag = f"model-{data.slug(self.s.labeller)}.{self.n}.{self.s.train_steps}"
+        lab = f"{data.slug(self.s.labeller)}-{data.slug(self.s.label_map)}"
+        tag = f"model-{lab}.{self.n}.{self.s.train_steps}"
         return self.corpus.folder / tag
 
     def get(self, need: str, runner: Runner) -> str:
@@ -290,7 +293,7 @@ class Runner:
             "profile": s.profile,
         }
         if step.produces and size == inputs.n:
-            name = data.cached_name(step.produces, s.labeller)
+            name = data.cached_name(step.produces, s.labeller, s.label_map)
             if inputs.corpus.find(name, size) is None:
                 opts["save"] = str(inputs.corpus.path(name, size))
         return opts
@@ -416,15 +419,17 @@ def fmt_rate(res: dict[str, Any]) -> str:
 def markdown(report: dict[str, Any]) -> str:
     """The results as a Markdown table (one row per step and size)."""
     lines = [
-        "| step | what | size | throughput | words/s | time (s) | peak RSS (MiB) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| step | what | size | throughput | per CPU-second | words/s | time (s) "
+        "| peak RSS (MiB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
         words = f"{r['words_per_s']:,.0f}" if r.get("words_per_s") else ""
         size = f"{r['size']:,}"
         lines.append(
-            f"| {r['step']} | {r['about']} | {size} | {fmt_rate(r)} {r['unit']}/s | {words} "
-            f"| {r['seconds']:.2f} | {r['peak_rss_mb']:,.0f} |"
+            f"| {r['step']} | {r['about']} | {size} | {fmt_rate(r)} {r['unit']}/s "
+            f"| {r['items_per_cpu_s']:,.0f} | {words} | {r['seconds']:.2f} "
+            f"| {r['peak_rss_mb']:,.0f} |"
         )
     m = report["machine"]
     s = report["settings"]

@@ -9,7 +9,6 @@ need, so the memory a step reports is its own.
 from __future__ import annotations
 
 import importlib.util
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,13 +35,15 @@ class Job:
 class Output:
     """What ``work()`` did: units processed, words processed, counts worth reporting.
 
-    ``seconds`` overrides the worker's wall-clock timing when a step must leave something
-    out (training leaves out its evaluation passes); ``records`` may be saved as a cache.
+    ``seconds`` and ``cpu_seconds`` override the worker's wall-clock and CPU timings when a
+    step must leave something out (training leaves out its evaluation passes); ``records``
+    may be saved as a cache.
     """
 
     items: int
     words: int = 0
     seconds: float | None = None
+    cpu_seconds: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     records: list[PairRecord] | None = None
 
@@ -106,7 +107,7 @@ def read_records(job: Job) -> Work:
     """JSONL → validated ``PairRecord`` objects (every step's input)."""
     from xner_spacy.io.records import read_records as read
 
-    path = job.inputs["aligned"]
+    path = job.inputs["projected"]
 
     def work() -> Output:
         records = list(islice(read(path), job.size))
@@ -119,7 +120,7 @@ def write_records(job: Job) -> Work:
     """``PairRecord`` objects → JSONL via an atomic temp file (every step's output)."""
     from xner_spacy.io.records import write_records as write
 
-    records = take(Path(job.inputs["aligned"]), job.size)
+    records = take(Path(job.inputs["projected"]), job.size)
     out = Path(job.options["tmp"]) / "records.jsonl"
 
     def work() -> Output:
@@ -245,6 +246,8 @@ def match_greedy(job: Job) -> Work:
 
 def match_ilp(job: Job) -> Work:
     """Candidate matching: n-grams (n ≤ 10) × alignment Dice, exact 0/1 ILP (HiGHS)."""
+    import scipy.optimize  # noqa: F401  imported on first use: once per process, untimed
+
     return _project_work(job, _matcher(job, "ilp"))
 
 
@@ -267,8 +270,8 @@ def convert(job: Job) -> Work:
 
 #: Words per training batch, in step order (filled by the counting batcher).
 _BATCH_WORDS: list[int] = []
-#: ``perf_counter()`` at the start of each training step (filled by the step clock).
-_STEP_START: list[float] = []
+#: ``(perf_counter(), process_time())`` at the start of each training step (the step clock).
+_STEP_START: list[tuple[float, float]] = []
 
 
 def _counting_batcher(batcher: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -286,19 +289,22 @@ def _step_clock() -> Callable[[Any, dict[str, Any]], None]:
     """A ``before_update`` callback that timestamps the start of each step."""
 
     def clock(nlp: Any, args: dict[str, Any]) -> None:
-        _STEP_START.append(time.perf_counter())
+        _STEP_START.append((time.perf_counter(), time.process_time()))
 
     return clock
 
 
-def update_rate(starts: list[float], words: list[int], eval_every: int) -> tuple[int, float]:
-    """Words and seconds of the steps that did not evaluate (step ``k`` ends at ``k + 1``)."""
-    n_words, secs = 0, 0.0
+def update_rate(
+    starts: list[tuple[float, float]], words: list[int], eval_every: int
+) -> tuple[int, float, float]:
+    """Words, wall and CPU seconds of the steps that did not evaluate (step k ends at k + 1)."""
+    n_words, secs, cpu = 0, 0.0, 0.0
     for k in range(len(starts) - 1):
         if k % eval_every and k < len(words):
             n_words += words[k]
-            secs += starts[k + 1] - starts[k]
-    return n_words, secs
+            secs += starts[k + 1][0] - starts[k][0]
+            cpu += starts[k + 1][1] - starts[k][1]
+    return n_words, secs, cpu
 
 
 def train(job: Job) -> Work:
@@ -345,11 +351,11 @@ def train(job: Job) -> Work:
         _STEP_START.clear()
         start = time.perf_counter()
         (model_dir / "trained").mkdir(parents=True, exist_ok=True)
-        _, last = train_loop(nlp, model_dir / "trained", stdout=io.StringIO(), stderr=io.StringIO())
+        train_loop(nlp, model_dir / "trained", stdout=io.StringIO(), stderr=io.StringIO())
         t_pkg = time.perf_counter()
         (model_dir / "pkg").mkdir(exist_ok=True)
         package(
-            last,
+            model_dir / "trained" / "model-last",
             model_dir / "pkg",
             name="bench",
             version="0.0.0",
@@ -359,7 +365,7 @@ def train(job: Job) -> Work:
             silent=True,
         )
         end = time.perf_counter()
-        words, secs = update_rate(_STEP_START, _BATCH_WORDS, steps)
+        words, secs, cpu = update_rate(_STEP_START, _BATCH_WORDS, steps)
         timed = sum(1 for k in range(len(_STEP_START) - 1) if k % steps)
         extra = {
             "updates": len(_STEP_START),
@@ -369,7 +375,7 @@ def train(job: Job) -> Work:
             "package_s": round(end - t_pkg, 2),
             "words_seen": sum(_BATCH_WORDS[: len(_STEP_START)]),
         }
-        return Output(timed, words, seconds=secs, extra=extra)
+        return Output(timed, words, seconds=secs, cpu_seconds=cpu, extra=extra)
 
     return work
 
@@ -412,10 +418,6 @@ STEPS: dict[str, Step] = {
     for s in (
         Step("read_parallel", "read", "pairs", ("data_dir",), read_parallel,
              "MAFAND text → NFC, tokenised word lists"),
-        Step("read_records", "read", "records", ("aligned",), read_records,
-             "JSONL → validated records"),
-        Step("write_records", "read", "records", ("aligned",), write_records,
-             "records → JSONL (atomic)"),
         Step("label", "label", "sentences", ("pairs",), label,
              "spaCy NER on source words", produces="labelled"),
         Step("align_fast_align", "align", "pairs", ("labelled",), align_fast_align,
@@ -433,6 +435,10 @@ STEPS: dict[str, Step] = {
              "n-gram (n ≤ 10) candidates, Dice, greedy"),
         Step("match_ilp", "project", "pairs", ("aligned",), match_ilp,
              "n-gram (n ≤ 10) candidates, Dice, exact ILP"),
+        Step("read_records", "records", "records", ("projected",), read_records,
+             "JSONL → validated records (all fields)"),
+        Step("write_records", "records", "records", ("projected",), write_records,
+             "records → JSONL (atomic)"),
         Step("convert", "convert", "records", ("projected",), convert,
              "projected records → DocBin"),
         Step("train", "train", "steps", ("docbin",), train,
@@ -441,8 +447,3 @@ STEPS: dict[str, Step] = {
              "packaged pipeline, nlp.pipe on raw target text"),
     )
 }  # fmt: skip
-
-
-def scratch_dir() -> str:
-    """A fresh temporary folder for a step's throw-away output."""
-    return tempfile.mkdtemp(prefix="xner-bench-")

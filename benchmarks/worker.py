@@ -20,6 +20,7 @@ two is a lower bound on the step's peak, without double counting.
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -73,6 +74,16 @@ def _profiled(
     return run, report
 
 
+def cpu_time() -> float:
+    """CPU seconds used so far by this process and the helper processes it waited for.
+
+    On a shared machine wall-clock time includes waiting for a core; CPU time does not,
+    so throughput per CPU-second is the steadier figure of the two.
+    """
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     """Prepare (untimed), run ``repeat`` times (best time kept), report throughput and memory."""
     from .steps import STEPS, Job
@@ -83,15 +94,21 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     work = step.prepare(job)
     setup_s = time.perf_counter() - t0
     setup_rss = peak_rss_mb()
+    # The inputs sit in memory for the timing, where the pipeline streams them; frozen, the
+    # garbage collector no longer rescans them on every full collection, as it would not
+    # in the streaming pipeline either.
+    gc.collect()
+    gc.freeze()
     if job.options.get("profile"):
         work, report = _profiled(work)
-    best_s, out = float("inf"), None
+    best_s, cpu_s, out = float("inf"), 0.0, None
     for _ in range(max(1, int(job.options.get("repeat", 1)))):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_time()
         got = work()
         secs = got.seconds if got.seconds is not None else time.perf_counter() - t
+        cpu = got.cpu_seconds if got.cpu_seconds is not None else cpu_time() - c
         if secs < best_s:
-            best_s, out = secs, got
+            best_s, cpu_s, out = secs, cpu, got
     assert out is not None
     peak = peak_rss_mb()
     if job.options.get("profile"):
@@ -101,7 +118,7 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         from xner_spacy.io.records import write_records
 
         write_records(save, out.records)
-    best_s = max(best_s, 1e-9)
+    best_s, cpu_s = max(best_s, 1e-9), max(cpu_s, 1e-9)
     result = {
         "step": job.step,
         "size": job.size,
@@ -109,7 +126,9 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         "items": out.items,
         "words": out.words,
         "seconds": round(best_s, 4),
+        "cpu_seconds": round(cpu_s, 4),
         "items_per_s": round(out.items / best_s, 1),
+        "items_per_cpu_s": round(out.items / cpu_s, 1),
         "words_per_s": round(out.words / best_s, 1) if out.words else None,
         "setup_s": round(setup_s, 2),
         "peak_rss_mb": round(peak, 1),

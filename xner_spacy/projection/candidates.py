@@ -99,12 +99,17 @@ class NgramCandidates:
         key = "splitters"
         got: tuple[frozenset[str], list[bool]] | None = ctx.cache.get(key)
         chars: frozenset[str] = self._chars  # type: ignore[attr-defined]
-        if got is not None and got[0] == chars:
+        if got is not None and (got[0] is chars or got[0] == chars):
             return got[1]
-        flags = [
-            p and all(c in chars for c in w)
-            for p, w in zip(ctx.punct(), ctx.tgt_words, strict=True)
-        ]
+        punct, words = ctx.punct(), ctx.tgt_words
+        flags = [False] * len(punct)
+        i = -1
+        while True:  # visit only the punctuation words (few), found by C-level search
+            try:
+                i = punct.index(True, i + 1)
+            except ValueError:
+                break
+            flags[i] = chars.issuperset(words[i])
         ctx.cache[key] = (chars, flags)
         return flags
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..text import is_punct
 from ..types import Alignment, Entity, Words
-from .heuristic import links_by_src
+from .heuristic import entity_links, links_by_src
 
 Span = tuple[int, int]
 
@@ -26,9 +26,13 @@ _PUNCT_CACHE: dict[str, bool] = {}
 
 
 def punct_flags(words: Words) -> list[bool]:
-    """``text.is_punct`` per word, memoised in a module-level dict (cleared when large)."""
+    """``text.is_punct`` per word, memoised in a module-level dict (cleared when large).
+
+    Alphabetic words (``str.isalpha``: Unicode letters only, never P*/S*) are answered
+    without the lookup, which is most words and spares a large dictionary's cache misses.
+    """
     cache = _PUNCT_CACHE
-    flags = [cache.get(w) for w in words]
+    flags = [False if w.isalpha() else cache.get(w) for w in words]
     if None in flags:
         if len(cache) > 1_000_000:
             cache.clear()
@@ -48,7 +52,7 @@ class PairContext:
         "alignment",
         "extras",
         "n_tgt",
-        "by_src",
+        "_by_src",
         "_punct",
         "_targets",
         "_aligned",
@@ -70,13 +74,20 @@ class PairContext:
         self.alignment = alignment
         self.extras: Mapping[str, Any] = extras if extras is not None else {}
         self.n_tgt = len(tgt_words)
-        self.by_src = links_by_src(alignment, len(src_words), self.n_tgt)
+        self._by_src: dict[int, list[int]] | None = None
         self._punct: list[bool] | None = None
-        self._targets: dict[int, list[int]] = {}
+        self._targets: list[list[int]] | None = None
         self._aligned: dict[int, frozenset[int]] = {}
         self._window: dict[int, Span | None] = {}
         #: free-form per-pair cache for scores and extractors (never the caller's extras)
         self.cache: dict[str, Any] = {}
+
+    @property
+    def by_src(self) -> dict[int, list[int]]:
+        """Source index → its aligned target indices, in range (built on first use)."""
+        if self._by_src is None:
+            self._by_src = links_by_src(self.alignment, len(self.src_words), self.n_tgt)
+        return self._by_src
 
     def punct(self) -> list[bool]:
         """Per target word: is it punctuation-only (``text.is_punct``)."""
@@ -86,17 +97,10 @@ class PairContext:
 
     def targets(self, k: int) -> list[int]:
         """Sorted target indices of the links from entity ``k``, one per link (repeats kept)."""
-        js = self._targets.get(k)
-        if js is None:
-            ent = self.src_ents[k]
-            by_src = self.by_src
-            js = []
-            for i in range(ent.start, ent.end):
-                if i in by_src:
-                    js.extend(by_src[i])
-            js.sort()
-            self._targets[k] = js
-        return js
+        if self._targets is None:  # every entity at once: one pass per entity or one index
+            n_src = len(self.src_words)
+            self._targets = entity_links(self.alignment, self.src_ents, n_src, self.n_tgt)
+        return self._targets[k]
 
     def aligned(self, k: int) -> frozenset[int]:
         """Target indices aligned to some word of entity ``k``."""

@@ -43,9 +43,10 @@ in range and non-overlapping.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..text import is_punct
 from ..types import Alignment, Entity, Words
@@ -65,6 +66,39 @@ def links_by_src(alignment: Alignment, n_src: int, n_tgt: int) -> dict[int, list
             else:
                 by_src[i] = [j]
     return by_src
+
+
+#: Up to this many entities, scanning the alignment once per entity is faster than indexing it.
+_SCAN_MAX_ENTS = 3
+
+
+def entity_links(
+    alignment: Alignment, src_ents: Sequence[Entity], n_src: int, n_tgt: int
+) -> list[list[int]]:
+    """Per entity, the sorted target indices of its in-range links (one per link, repeats kept).
+
+    The same lists as gathering ``links_by_src`` over each entity's words, computed by one
+    scan of the alignment per entity when there are few entities (the common case, and
+    cheaper than building the index), by the index otherwise.
+    """
+    out: list[list[int]] = []
+    if len(src_ents) <= _SCAN_MAX_ENTS:
+        for ent in src_ents:
+            lo, hi = max(ent.start, 0), min(ent.end, n_src)
+            js = [j for i, j in alignment if lo <= i < hi and 0 <= j < n_tgt]
+            js.sort()
+            out.append(js)
+        return out
+    by_src = links_by_src(alignment, n_src, n_tgt)
+    for ent in src_ents:
+        js = []
+        for i in range(ent.start, ent.end):
+            found = by_src.get(i)
+            if found:
+                js.extend(found)
+        js.sort()
+        out.append(js)
+    return out
 
 
 def aligned_targets(by_src: dict[int, list[int]], ent: Entity) -> list[int]:
@@ -111,9 +145,8 @@ def count_links(by_src: dict[int, list[int]], ent: Entity, start: int, end: int)
     return n
 
 
-@dataclass(frozen=True)
-class _Proj:
-    """A projected span with the evidence used to settle collisions."""
+class _Proj(NamedTuple):
+    """A projected span with the evidence used to settle collisions (a tuple: cheap to make)."""
 
     start: int
     end: int
@@ -198,20 +231,21 @@ class HeuristicProjector:
         """
         if not src_ents or not tgt_words or not alignment:
             return []
-        by_src = links_by_src(alignment, len(src_words), len(tgt_words))
+        links = entity_links(alignment, src_ents, len(src_words), len(tgt_words))
         if self.variant == "gf2022":
-            return self._gf2022(tgt_words, src_ents, by_src)
-        return self._paper(tgt_words, src_ents, by_src)
+            return self._gf2022(tgt_words, src_ents, links)
+        return self._paper(tgt_words, src_ents, alignment, links, len(src_words))
 
     def _gf2022(
-        self, tgt_words: Words, src_ents: Sequence[Entity], by_src: dict[int, list[int]]
+        self, tgt_words: Words, src_ents: Sequence[Entity], links: list[list[int]]
     ) -> list[Entity]:
         """García-Ferrero et al. 2022 rules (module docstring)."""
         projs: list[_Proj] = []
-        for ent in src_ents:
-            if ent.end <= ent.start:
+        for ent, js in zip(src_ents, links, strict=True):
+            if ent.end <= ent.start or not js:
                 continue
-            targets = [j for j in aligned_targets(by_src, ent) if not _is_punct(tgt_words[j])]
+            # distinct aligned target words (js is sorted), minus punctuation
+            targets = [j for j in dict.fromkeys(js) if not _is_punct(tgt_words[j])]
             if not targets:
                 continue
             runs = group_runs(targets, self.max_gap)
@@ -219,8 +253,8 @@ class HeuristicProjector:
             for s, e in runs[1:]:
                 if e - s > end - start:
                     start, end = s, e
-            links = count_links(by_src, ent, start, end)
-            projs.append(_Proj(start, end, ent.label, links, ent.end - ent.start, ent.start))
+            n_links = bisect_left(js, end) - bisect_left(js, start)
+            projs.append(_Proj(start, end, ent.label, n_links, ent.end - ent.start, ent.start))
         if len(projs) > 1:
             if self.merge_same_label:
                 projs = _merge_same_label(projs)
@@ -228,24 +262,37 @@ class HeuristicProjector:
         return sorted(Entity(p.start, p.end, p.label) for p in projs)
 
     def _paper(
-        self, tgt_words: Words, src_ents: Sequence[Entity], by_src: dict[int, list[int]]
+        self,
+        tgt_words: Words,
+        src_ents: Sequence[Entity],
+        alignment: Alignment,
+        links: list[list[int]],
+        n_src: int,
     ) -> list[Entity]:
         """Politov et al. 2025 heuristic baseline (module docstring)."""
-        order = sorted(
-            range(len(src_ents)),
-            key=lambda k: (len(src_ents[k]), src_ents[k].start, src_ents[k].label),
-        )
+        if len(src_ents) == 1:
+            order: Sequence[int] = (0,)
+        else:
+            order = sorted(
+                range(len(src_ents)),
+                key=lambda k: (len(src_ents[k]), src_ents[k].start, src_ents[k].label),
+            )
+        n_tgt = len(tgt_words)
         taken: list[tuple[int, int]] = []
         out: list[Entity] = []
         for k in order:
             ent = src_ents[k]
             src_len = ent.end - ent.start
-            if src_len <= 0:
+            js = links[k]
+            if src_len <= 0 or not js:
                 continue
-            targets = aligned_targets(by_src, ent)
-            if not targets:
-                continue
-            first = set(by_src.get(ent.start, ())) if self.merge_only_inside else set()
+            targets = list(dict.fromkeys(js))
+            first: Container[int] = ()
+            if self.merge_only_inside:
+                if src_len == 1:
+                    first = targets  # the entity's only word
+                elif 0 <= ent.start < n_src:
+                    first = {j for i, j in alignment if i == ent.start and 0 <= j < n_tgt}
             runs = self._paper_runs(targets, first)
             best: tuple[int, int] | None = None
             best_len = 0
@@ -264,9 +311,12 @@ class HeuristicProjector:
                 continue
             taken.append(best)
             out.append(Entity(s, e, ent.label))
-        return sorted(out)
+        out.sort()
+        return out
 
-    def _paper_runs(self, targets: list[int], first_aligned: set[int]) -> list[tuple[int, int]]:
+    def _paper_runs(
+        self, targets: list[int], first_aligned: Container[int]
+    ) -> list[tuple[int, int]]:
         """Runs of aligned words, merged across gaps ≤ max_gap unless a run restarts the entity."""
         runs = group_runs(targets, 0)
         merged = [runs[0]]

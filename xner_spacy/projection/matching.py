@@ -11,14 +11,16 @@ the same form, sorted by target position.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from ..types import Alignment, Entity, Words
 from .candidates import CandidateExtractor, NgramCandidates
 from .context import NER_SPANS, PairContext, Span
-from .scores import AlignmentDice, PairScore, weighted
+from .scores import AlignmentDice, PairScore, span_scores, weighted
 
 ScoredPair = tuple[int, int, float]
 SOLVERS = ("greedy", "ilp")
@@ -48,6 +50,10 @@ def greedy_match(
     ranked = [(-c, k, *spans[t], t) for k, t, c in pairs if c > min_score]
     if not ranked:
         return []
+    first_ent = ranked[0][1]
+    if all(r[1] == first_ent for r in ranked):  # one entity (the common case): its best pair
+        neg, k, _, _, t = min(ranked)
+        return [(k, t, -neg)]
     ranked.sort()  # the order of _greedy_key, then candidate index
     used_ents: set[int] = set()
     taken = bytearray(max(r[3] for r in ranked))
@@ -70,11 +76,73 @@ def _upper_bound(pairs: Sequence[ScoredPair]) -> float:
     return sum(best.values())
 
 
+#: Largest number of search nodes spent proving greedy optimal before asking the solver.
+SEARCH_BUDGET = 2000
+#: The solver's answer replaces greedy's only when it scores more than this above it.
+_SOLVER_GAIN = 1e-12
+#: A matching must beat greedy by more than this to count as better in the search.  With
+#: float rounding (bounded per instance, see ``_improves_on``) it stays below
+#: ``_SOLVER_GAIN``, so a proof that nothing beats greedy by the margin means the solver's
+#: answer would not have replaced greedy either.
+_SEARCH_MARGIN = 1e-13
+
+
+def _improves_on(
+    live: Sequence[ScoredPair], spans: Sequence[Span], target: float, budget: int
+) -> bool | None:
+    """Is there a feasible matching scoring above ``target``?  None: search budget spent.
+
+    Depth-first branch and bound over entities (strongest first), each taking one of its
+    spans that overlaps no span taken so far (a bit mask of target words) or none; a
+    branch is cut when its score plus every later entity's best score cannot pass
+    ``target``.  Small in practice: the instances that reach it have a handful of
+    entities whose candidates overlap.
+    """
+    by_ent: dict[int, list[tuple[float, int]]] = {}
+    for k, t, c in live:
+        start, end = spans[t]
+        if start < 0 or end <= start:
+            return None
+        by_ent.setdefault(k, []).append((c, ((1 << (end - start)) - 1) << start))
+    options = sorted(
+        (sorted(opts, key=lambda o: -o[0]) for opts in by_ent.values()), key=lambda o: -o[0][0]
+    )
+    suffix = [0.0] * (len(options) + 1)  # best completion: leaving an entity out scores 0
+    for i in range(len(options) - 1, -1, -1):
+        suffix[i] = suffix[i + 1] + max(options[i][0][0], 0.0)
+    # Sums of n floats, in any order, are within n·eps·Σ|c| of the exact sum: give up
+    # (ask the solver) unless that slack, counted twice, stays below the solver's gain.
+    scale = abs(target) + sum(max(abs(c) for c, _ in opts) for opts in options)
+    slack = 2.0 * (len(options) + 1) * sys.float_info.epsilon * scale
+    if _SEARCH_MARGIN + 2.0 * slack >= _SOLVER_GAIN:
+        return None
+    nodes = 0
+
+    def search(i: int, used: int, total: float) -> bool | None:
+        nonlocal nodes
+        nodes += 1
+        if nodes > budget:
+            return None
+        if total > target:
+            return True
+        if i == len(options) or total + suffix[i] <= target:
+            return False
+        for c, mask in options[i]:
+            if not mask & used:
+                found = search(i + 1, used | mask, total + c)
+                if found is not False:
+                    return found
+        return search(i + 1, used, total)
+
+    return search(0, 0, 0.0)
+
+
 def ilp_match(
     pairs: Sequence[ScoredPair],
     spans: Sequence[Span],
     min_score: float = 0.0,
     time_limit: float | None = None,
+    search_budget: int = SEARCH_BUDGET,
 ) -> list[ScoredPair]:
     """Exact maximum-weight matching with non-overlapping spans (0/1 ILP, HiGHS).
 
@@ -84,8 +152,11 @@ def ilp_match(
     with one row per word instead of one per overlapping pair; rows with a single pair
     and duplicate rows are dropped).  Deterministic: greedy is solved first and returned
     whenever it already reaches the optimum (always when it meets the per-entity upper
-    bound, which skips the solver for most sentences), so ties are broken as in greedy;
-    otherwise the solver's optimum is returned (identical input, identical output).
+    bound, which skips the solver for most sentences, or when a small branch-and-bound
+    search within ``search_budget`` nodes proves that nothing beats it: the solver would
+    then return greedy too), so ties are broken as in greedy; otherwise the solver's
+    optimum is returned (identical input, identical output).  ``search_budget=0`` skips
+    the search and leaves every such proof to the solver (same results, slower).
     """
     live = [p for p in pairs if p[2] > min_score]
     greedy = greedy_match(live, spans, min_score)
@@ -94,6 +165,10 @@ def ilp_match(
     greedy_total = sum(p[2] for p in greedy)
     if greedy_total >= _upper_bound(live) - 1e-12:
         return greedy
+    if search_budget > 0:
+        target = greedy_total + _SEARCH_MARGIN
+        if _improves_on(live, spans, target, search_budget) is False:
+            return greedy
 
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -135,7 +210,7 @@ def ilp_match(
     if res.x is None:
         return greedy
     chosen = [live[v] for v in range(n_var) if res.x[v] > 0.5]
-    if sum(p[2] for p in chosen) <= greedy_total + 1e-12:
+    if sum(p[2] for p in chosen) <= greedy_total + _SOLVER_GAIN:
         return greedy
     return _by_position(chosen, spans)
 
@@ -219,6 +294,7 @@ class CandidateMatcher:
         """Candidate pool and the sparse list of pairs scoring above ``min_score``."""
         score = self._score  # type: ignore[attr-defined]
         bounded = bool(score.alignment_bounded)
+        extractors = self.candidates
         index: dict[Span, int] = {}
         spans: list[Span] = []
         pairs: list[ScoredPair] = []
@@ -226,12 +302,14 @@ class CandidateMatcher:
         for k, ent in enumerate(ctx.src_ents):
             if ent.end <= ent.start:
                 continue
-            mine: dict[Span, None] = {}
-            for extractor in self.candidates:
-                for span in extractor(ctx, k, bounded):
-                    mine[span] = None
-            for span in mine:
-                c = score(ctx, k, span)
+            if len(extractors) == 1:
+                found: Iterable[Span] = extractors[0](ctx, k, bounded)
+            else:
+                found = chain.from_iterable(e(ctx, k, bounded) for e in extractors)
+            mine = list(dict.fromkeys(found))  # pooled, first appearance kept
+            if not mine:
+                continue
+            for span, c in zip(mine, span_scores(score, ctx, k, mine), strict=True):
                 if c > min_score:
                     t = index.get(span)
                     if t is None:

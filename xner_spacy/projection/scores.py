@@ -55,6 +55,19 @@ class AlignmentDice:
         ent = ctx.src_ents[k]
         return 2.0 * n / (ent.end - ent.start + end - start)
 
+    def many(self, ctx: PairContext, k: int, spans: Sequence[Span]) -> list[float]:
+        """``[self(ctx, k, span) for span in spans]``, with the per-entity work done once."""
+        js = ctx.targets(k)
+        if not js:
+            return [0.0] * len(spans)
+        ent = ctx.src_ents[k]
+        n_src = ent.end - ent.start
+        out: list[float] = []
+        for start, end in spans:
+            n = bisect_left(js, end) - bisect_left(js, start)
+            out.append(2.0 * n / (n_src + end - start) if n else 0.0)
+        return out
+
 
 @dataclass(frozen=True)
 class NerSpanScore:
@@ -232,6 +245,26 @@ class WeightedScore:
         for score, weight in self.scores:
             total += weight * score(ctx, k, span)
         return total
+
+    def many(self, ctx: PairContext, k: int, spans: Sequence[Span]) -> list[float]:
+        """``[self(ctx, k, span) for span in spans]`` (same additions, in the same order)."""
+        totals = [0.0] * len(spans)
+        for score, weight in self.scores:
+            values = span_scores(score, ctx, k, spans)
+            totals = [t + weight * v for t, v in zip(totals, values, strict=True)]
+        return totals
+
+
+def span_scores(score: PairScore, ctx: PairContext, k: int, spans: Sequence[Span]) -> list[float]:
+    """Scores of entity ``k`` against each span: the score's ``many`` method when it has one.
+
+    ``many`` is an optional batch form of ``__call__`` (same values) that lets a score do its
+    per-entity work once per entity instead of once per candidate.
+    """
+    many = getattr(score, "many", None)
+    if many is not None:
+        return many(ctx, k, spans)
+    return [score(ctx, k, span) for span in spans]
 
 
 def weighted(scores: Sequence[PairScore], weights: Sequence[float] | None = None) -> PairScore:
