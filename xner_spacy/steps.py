@@ -320,20 +320,22 @@ def vote_labels(
     count = consistency.count_source if side == "source" else consistency.count_target
     relabel = consistency.relabel_source if side == "source" else consistency.relabel_target
     votes = count(rec for _, rec in read_numbered_records(input_path))
-    counts = {"records": 0, "relabelled": 0, "side": side}
+    n_records = n_relabelled = 0
+
+    def labels(rec: PairRecord) -> list[str]:
+        return [e.label for e in (rec.src_ents if side == "source" else rec.tgt_ents) or ()]
 
     def records() -> Iterator[PairRecord]:
+        nonlocal n_records, n_relabelled
         for _, rec in read_numbered_records(input_path):
-            ents = rec.src_ents if side == "source" else rec.tgt_ents
-            before = [e.label for e in ents or ()]
+            before = labels(rec)
             relabel(rec, votes)
-            after = [e.label for e in (rec.src_ents if side == "source" else rec.tgt_ents) or ()]
-            counts["records"] += 1
-            counts["relabelled"] += sum(a != b for a, b in zip(before, after, strict=True))
+            n_records += 1
+            n_relabelled += sum(a != b for a, b in zip(before, labels(rec), strict=True))
             yield rec
 
     write_records(output, records())
-    return counts
+    return {"records": n_records, "relabelled": n_relabelled, "side": side}
 
 
 def propose_shard(
