@@ -11,23 +11,22 @@ projections of one target sentence by id and keeps the spans a weighted majority
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from .io.docbin import is_doubtful
-from .io.errors import ReadStats
-from .io.parallel import ntrex_pair, read_parallel
+from .io.parallel import ntrex_pair
 from .io.records import read_numbered_records, read_records, write_records
 from .projection.multisource import vote
-from .steps import HeldOutFilter, held_out_files
-from .text import tokenize
+from .steps import write_pair_records
 from .types import PairRecord, RecordError
+
+NTREX_PREFIX = "ntrex"
 
 
 def ntrex_id(line: int) -> str:
     """The record id of NTREX-128 line ``line``: the same for every source language."""
-    return f"ntrex:{line}"
+    return f"{NTREX_PREFIX}:{line}"
 
 
 def prepare_ntrex(
@@ -51,36 +50,12 @@ def prepare_ntrex(
         raise FileNotFoundError(
             f"NTREX-128 lacks {src_lang} or {tgt_lang} under {Path(data_dir) / 'ntrex128'}"
         )
-    excluded = [*held_out_files(data_dir, tgt_lang), *map(Path, exclude)]
-    held_out = HeldOutFilter.from_conll(excluded)
-    stats = ReadStats()
-    counts: dict[str, Any] = {
-        "pairs_read": 0,
-        "removed_test_overlap": 0,
-        "written": 0,
-        "excluded_files": [str(p) for p in excluded],
-    }
-
-    def records() -> Iterator[PairRecord]:
-        for pair in read_parallel(*files, stats=stats):
-            counts["pairs_read"] += 1
-            if pair.tgt in held_out or pair.src in held_out:
-                counts["removed_test_overlap"] += 1
-                continue
-            counts["written"] += 1
-            yield PairRecord(
-                id=ntrex_id(pair.line),
-                src_lang=src_lang,
-                tgt_lang=tgt_lang,
-                src_words=tokenize(pair.src, src_lang),
-                tgt_words=tokenize(pair.tgt, tgt_tokenizer),
-                meta={"corpus": "ntrex128", "line": pair.line},
-            )
-
-    stream = records() if not limit else islice(records(), limit)
-    write_records(output, stream)
-    counts["skipped_lines"] = dict(stats.skipped)
-    return counts
+    (src_file, tgt_file) = files
+    part = (src_file, tgt_file, NTREX_PREFIX, {"corpus": "ntrex128"})
+    return write_pair_records(
+        data_dir, src_lang, tgt_lang, output, [part],
+        exclude=exclude, tgt_tokenizer=tgt_tokenizer, limit=limit,
+    )  # fmt: skip
 
 
 def _projections(path: Path) -> dict[str, PairRecord]:

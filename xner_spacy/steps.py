@@ -105,6 +105,36 @@ def prepare_parallel(
     any extra CoNLL files in ``exclude`` are removed by normalised text; the counts of
     removed pairs are returned so the removal is reported, never silent.
     """
+    parts = [
+        (src_file, tgt_file, f"{src_lang}-{tgt_lang}/{split}", {"split": split})
+        for split, src_file, tgt_file in mafand_splits(data_dir, src_lang, tgt_lang)
+    ]
+    return write_pair_records(
+        data_dir, src_lang, tgt_lang, output, parts,
+        exclude=exclude, tgt_tokenizer=tgt_tokenizer, limit=limit,
+    )  # fmt: skip
+
+
+ParallelPart = tuple[Path, Path, str, dict[str, Any]]
+
+
+def write_pair_records(
+    data_dir: str | Path,
+    src_lang: str,
+    tgt_lang: str,
+    output: str | Path,
+    parts: Iterable[ParallelPart],
+    *,
+    exclude: Sequence[str | Path] = (),
+    tgt_tokenizer: str = "xx",
+    limit: int = 0,
+) -> dict[str, Any]:
+    """Line-aligned parallel files → tokenised pair records, minus any test-set sentence.
+
+    ``parts`` are ``(src_file, tgt_file, id_prefix, meta)``: record ids are
+    ``<id_prefix>:<line>`` and each record's meta is ``meta`` plus its line. The held-out
+    filter and the removal counts are those of :func:`prepare_parallel`.
+    """
     excluded_files = [*held_out_files(data_dir, tgt_lang), *map(Path, exclude)]
     held_out = HeldOutFilter.from_conll(excluded_files)
     stats = ReadStats()
@@ -117,7 +147,7 @@ def prepare_parallel(
     }
 
     def records() -> Iterator[PairRecord]:
-        for split, src_file, tgt_file in mafand_splits(data_dir, src_lang, tgt_lang):
+        for src_file, tgt_file, id_prefix, meta in parts:
             for pair in read_parallel(src_file, tgt_file, stats=stats):
                 counts["pairs_read"] += 1
                 if pair.tgt in held_out or pair.src in held_out:
@@ -125,12 +155,12 @@ def prepare_parallel(
                     continue
                 counts["written"] += 1
                 yield PairRecord(
-                    id=f"{src_lang}-{tgt_lang}/{split}:{pair.line}",
+                    id=f"{id_prefix}:{pair.line}",
                     src_lang=src_lang,
                     tgt_lang=tgt_lang,
                     src_words=tokenize(pair.src, src_lang),
                     tgt_words=tokenize(pair.tgt, tgt_tokenizer),
-                    meta={"split": split, "line": pair.line},
+                    meta={**meta, "line": pair.line},
                 )
 
     stream: Iterable[PairRecord] = records()
