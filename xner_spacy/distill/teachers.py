@@ -236,13 +236,12 @@ class HFTeacher(_BaseTeacher):
         if self._loaded is None:
             from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-            from ..alignment.subwords import max_sequence_length
-            from ..hf import load_hf, pick_device
+            from ..hf import load_hf, prepare_model
 
             tokenizer = load_hf(AutoTokenizer, self.model, use_fast=True)
             net = load_hf(AutoModelForTokenClassification, self.model)
-            limit = max_sequence_length(tokenizer, net.config)
-            self._loaded = (tokenizer, net.to(pick_device(self.device)).eval(), limit)
+            net, _, limit = prepare_model(net, tokenizer, self.device)
+            self._loaded = (tokenizer, net, limit)
         return self._loaded
 
     def own_tags(self) -> list[str]:
