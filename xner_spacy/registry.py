@@ -351,6 +351,46 @@ def make_label_consistency(
     )
 
 
+@registry.misc("xner.SupportedFallback.v1")
+def make_supported_fallback(
+    projector: Any,
+    support: str = "corpus",
+    ner_support: bool = True,
+    lowercase: bool = True,
+    labels: list[str] | None = None,
+) -> Any:
+    """Add a second projector's spans where the target is free and the corpus vouches for them."""
+    from .projection.corpus import SupportedFallback
+
+    return SupportedFallback(
+        projector=projector,
+        support=support,
+        ner_support=ner_support,
+        lowercase=lowercase,
+        labels=labels,
+    )
+
+
+@registry.misc("xner.NamePropagation.v1")
+def make_name_propagation(
+    min_share: float = 0.5,
+    min_count: int = 2,
+    max_len: int = 6,
+    lowercase: bool = True,
+    labels: list[str] | None = None,
+) -> Any:
+    """Mark every occurrence of a name projected in at least ``min_share`` of them."""
+    from .projection.corpus import NamePropagation
+
+    return NamePropagation(
+        min_share=min_share,
+        min_count=min_count,
+        max_len=max_len,
+        lowercase=lowercase,
+        labels=labels,
+    )
+
+
 @registry.misc("xner.NMTScorer.v1")
 def make_nmt_scorer(
     model: str = "facebook/nllb-200-distilled-600M",

@@ -19,7 +19,7 @@ from .io.conll import read_conll
 from .io.errors import ReadStats
 from .io.parallel import mafand_splits, read_parallel
 from .io.records import read_numbered_records, write_records
-from .projection.consistency import LabelConsistency
+from .projection.corpus import CorpusPass
 from .shards import (
     Counts,
     Part,
@@ -337,35 +337,28 @@ def project_records(
     return map_records("project", input_path, output, fn, projector, options=options, zero=zero)
 
 
-def vote_labels(
-    input_path: str | Path, output: str | Path, consistency: LabelConsistency, side: str
-) -> dict[str, Any]:
-    """Corpus-level label vote on one side (``"source"`` or ``"target"``) of a records file.
+def corpus_pass(input_path: str | Path, output: str | Path, part: CorpusPass) -> dict[str, Any]:
+    """Run one corpus-level pass (:mod:`xner_spacy.projection.corpus`) over a records file.
 
-    Two streaming passes: count the labels of every surface string, then relabel and write
-    (atomically). See :mod:`xner_spacy.projection.consistency`.
+    The pass reads the file for its statistics (as often as it needs), then every record is
+    changed and written to ``output`` (atomically).
     """
-    if side not in ("source", "target"):
-        raise ValueError(f"side must be 'source' or 'target', got {side!r}")
-    count = consistency.count_source if side == "source" else consistency.count_target
-    relabel = consistency.relabel_source if side == "source" else consistency.relabel_target
-    votes = count(rec for _, rec in read_numbered_records(input_path))
-    n_records = n_relabelled = 0
 
-    def labels(rec: PairRecord) -> list[str]:
-        return [e.label for e in (rec.src_ents if side == "source" else rec.tgt_ents) or ()]
+    def corpus() -> Iterator[PairRecord]:
+        return (rec for _, rec in read_numbered_records(input_path))
+
+    stats = part.count(corpus)
+    n_records = n_changed = 0
 
     def records() -> Iterator[PairRecord]:
-        nonlocal n_records, n_relabelled
-        for _, rec in read_numbered_records(input_path):
-            before = labels(rec)
-            relabel(rec, votes)
+        nonlocal n_records, n_changed
+        for rec in corpus():
+            n_changed += part.apply(rec, stats)
             n_records += 1
-            n_relabelled += sum(a != b for a, b in zip(before, labels(rec), strict=True))
             yield rec
 
     write_records(output, records())
-    return {"records": n_records, "relabelled": n_relabelled, "side": side}
+    return {"records": n_records, "changed": n_changed, "pass": part.name}
 
 
 def propose_shard(

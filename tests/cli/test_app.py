@@ -88,7 +88,7 @@ def test_project_with_consistency_section_votes_both_sides(tmp_path: Path) -> No
     assert [r["src_ents"] for r in projected] == [[[0, 1, "PER"]]] * 3
     assert [r["tgt_ents"] for r in projected] == [[[0, 1, "PER"]]] * 3
     summary = json.loads(stats.read_text())
-    assert summary["consistency"] == {"source_relabelled": 1, "target_relabelled": 0}
+    assert summary["corpus_passes"] == {"source_vote": 1, "target_vote": 0}
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "aligned.jsonl", "project.cfg", "projected.jsonl", "stats.json"
     ]  # fmt: skip

@@ -54,14 +54,6 @@ def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
     return resolve_section(cfg, section)
 
 
-def _has_section(config: Path, section: str, args: list[str]) -> bool:
-    """Whether the config file (with CLI overrides) has ``[section]``."""
-    from spacy.cli._util import parse_config_overrides
-    from spacy.util import load_config
-
-    return section in load_config(config, overrides=parse_config_overrides(args))
-
-
 def _config_part(config: Path, section: str, args: list[str]) -> Any:
     """``[section]`` of a config file with CLI overrides, built lazily where shards run."""
     from spacy.cli._util import parse_config_overrides
@@ -235,32 +227,54 @@ def project_cmd(
 ) -> None:
     """Project source entities onto the target words (fills tgt_ents).
 
-    With a ``[consistency]`` section in the config, labels are also voted per surface string
-    over the whole file: source entities before projection, projected spans after it.
+    Corpus-level sections of the config run over the whole file (see
+    ``xner_spacy.projection.corpus``): ``[consistency]`` votes labels per surface string
+    (source entities before projection, projected spans after it), ``[fallback]`` adds a
+    second projector's corpus-supported spans, ``[propagation]`` marks further occurrences
+    of projected names.
     """
-    from ..steps import project_records, vote_labels
+    from spacy.cli._util import parse_config_overrides
+    from spacy.util import load_config
+
+    from ..projection.corpus import SECTIONS, passes_from
+    from ..registry import resolve_section
+    from ..shards import ConfigPart
+    from ..steps import corpus_pass, project_records
 
     _setup_logging()
     t0 = time.perf_counter()
-    projector = _config_part(config, "projector", ctx.args)
+    cfg = load_config(config, overrides=parse_config_overrides(ctx.args), interpolate=True)
+    if "projector" not in cfg:
+        raise typer.BadParameter(f"{config} has no [projector] section")
+    projector = ConfigPart.from_config(cfg, "projector")
     options = _run_options(shard_size, n_process, scheduler, skip_malformed)
-    if not _has_section(config, "consistency", ctx.args):
+    parts = {name: resolve_section(cfg, name) for name in SECTIONS if name in cfg}
+    before, after = passes_from(**parts)
+    if not before and not after:
         summary = project_records(input_path, output, projector, options=options)
         _emit("project", summary, stats, t0)
         return
-    consistency = _resolve_part(config, "consistency", ctx.args)
+
     # Fixed intermediate names, so a rerun after a crash resumes the sharded projection.
-    voted = output.with_name(output.name + ".voted-source.jsonl")
-    projected = output.with_name(output.name + ".projected.jsonl")
-    source_votes = vote_labels(input_path, voted, consistency, "source")
-    summary = project_records(voted, projected, projector, options=options)
-    target_votes = vote_labels(projected, output, consistency, "target")
-    voted.unlink()
-    projected.unlink()
-    summary["consistency"] = {
-        "source_relabelled": source_votes["relabelled"],
-        "target_relabelled": target_votes["relabelled"],
-    }
+    def step(name: str) -> Path:
+        return output.with_name(f"{output.name}.{name}.jsonl")
+
+    current, passes = input_path, {}
+    for part in before:
+        passes[part.name] = corpus_pass(current, step(part.name), part)["changed"]
+        current = step(part.name)
+    summary = project_records(current, step("projected"), projector, options=options)
+    current = step("projected")
+    for n, part in enumerate(after):
+        target = output if n == len(after) - 1 else step(part.name)
+        passes[part.name] = corpus_pass(current, target, part)["changed"]
+        current = target
+    if not after:
+        step("projected").replace(output)
+    for part in [*before, *after[:-1]]:
+        step(part.name).unlink()
+    step("projected").unlink(missing_ok=True)
+    summary["corpus_passes"] = passes
     _emit("project", summary, stats, t0)
 
 

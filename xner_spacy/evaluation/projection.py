@@ -39,6 +39,8 @@ from ..io.errors import DataFormatError
 from ..io.parallel import mafand_splits, read_parallel
 from ..io.records import read_records, write_records
 from ..projection.consistency import LabelConsistency
+from ..projection.corpus import SECTIONS as CORPUS_SECTIONS
+from ..projection.corpus import NamePropagation, SupportedFallback, passes_from, run_passes
 from ..registry import resolve_section
 from ..text import loose_key, strict_key, tokenize
 from ..types import Aligner, Entity, Labeller, PairRecord, Projector
@@ -428,23 +430,26 @@ def evaluate_projection(
     projector: Projector,
     labels: Sequence[str] | None = DATASET_LABELS["masakhaner"],
     consistency: LabelConsistency | None = None,
+    *,
+    fallback: SupportedFallback | None = None,
+    propagation: NamePropagation | None = None,
 ) -> dict[str, Any]:
     """Exact-span P/R/F1 of the projector's output against the gold entities in ``meta["gold"]``.
 
     Returns :func:`score_spans`'s metrics (``precision``, ``recall``, ``f1``, ``per_label``,
-    ``unlabelled_f1``, counts) plus ``src_entities``, the source entities projected. The
-    records get their ``tgt_ents`` filled (see :func:`project_eval_records`).
-    ``consistency`` votes labels over the evaluation corpus, before (source side) and after
-    (target side) projection; only the scored labels vote.
+    ``unlabelled_f1``, counts) plus ``src_entities``, the source entities projected, and
+    ``corpus_passes`` (entities each corpus-level pass changed). The records get their
+    ``tgt_ents`` filled (see :func:`project_eval_records`). The corpus-level parts
+    (:mod:`xner_spacy.projection.corpus`) run over the evaluation corpus: ``consistency``
+    votes labels before (source side) and after (target side) projection, ``fallback`` adds
+    a second projector's corpus-supported spans, ``propagation`` marks further occurrences
+    of projected names; only the scored labels take part.
     """
     records = list(records)
-    if consistency is not None and consistency.labels is None:
-        consistency = dataclasses.replace(consistency, labels=labels)
-    if consistency is not None:
-        consistency.apply_source(records)
+    before, after = passes_from(consistency, fallback, propagation, labels)
+    changed = run_passes(records, before)
     records = project_eval_records(records, projector, labels)
-    if consistency is not None:
-        consistency.apply_target(records)
+    changed.update(run_passes(records, after))
     gold = [[Entity(*e) for e in r.meta["gold"]] for r in records]
     pred = [r.tgt_ents or [] for r in records]
     metrics = score_spans(gold, pred, labels)
@@ -452,6 +457,7 @@ def evaluate_projection(
     metrics["src_entities"] = sum(
         sum(1 for e in r.src_ents or () if labels is None or e.label in labels) for r in records
     )
+    metrics["corpus_passes"] = changed
     return metrics
 
 
@@ -539,8 +545,8 @@ def run_projection_eval(
             rec.meta["ner_spans"] = found
     t1 = time.perf_counter()
     labels = DATASET_LABELS[dataset]
-    consistency = resolve_section(cfg, "consistency") if "consistency" in cfg else None
-    metrics = evaluate_projection(records, resolve_section(cfg, "projector"), labels, consistency)
+    parts = {name: resolve_section(cfg, name) for name in CORPUS_SECTIONS if name in cfg}
+    metrics = evaluate_projection(records, resolve_section(cfg, "projector"), labels, **parts)
     t2 = time.perf_counter()
     if predictions is not None:
         write_records(predictions, records)
