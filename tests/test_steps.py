@@ -8,11 +8,19 @@ from pathlib import Path
 import pytest
 
 from xner_spacy.io.records import read_records, write_records
+from xner_spacy.projection.consistency import LabelConsistency
+from xner_spacy.projection.corpus import (
+    NamePropagation,
+    SupportedFallback,
+    passes_from,
+    run_passes,
+)
 from xner_spacy.projection.heuristic import HeuristicProjector
 from xner_spacy.steps import (
     HeldOutFilter,
     align_records,
     convert_records,
+    corpus_pass,
     dev_split,
     label_records,
     prepare_parallel,
@@ -128,3 +136,67 @@ def test_propose_spans_stores_ner_spans_in_meta(tmp_path: Path) -> None:
     assert counts == {"records": 3, "spans": 3}
     rec = next(read_records(tmp_path / "out.jsonl"))
     assert rec.meta["ner_spans"] == [[2, 3, "PER", 1.0]]
+
+
+def _projected_corpus() -> list[PairRecord]:
+    def pair(k: int, src: str, tgt: str, src_ents: list, tgt_ents: list) -> PairRecord:
+        n = min(len(src.split()), len(tgt.split()))
+        return PairRecord(
+            f"c{k}",
+            "en",
+            "zzz",
+            src.split(),
+            tgt.split(),
+            src_ents=[Entity(*e) for e in src_ents],
+            alignment=[(i, i) for i in range(n)],
+            tgt_ents=[Entity(*e) for e in tgt_ents],
+        )
+
+    return [
+        pair(0, "Otunnu spoke", "Otunnu yogedde", [(0, 1, "PER")], []),
+        pair(1, "Otunnu went", "Otunnu agenze", [(0, 1, "PER")], [(0, 1, "PER")]),
+        pair(2, "Otunnu is here", "Otunnu ali wano", [(0, 1, "ORG")], [(0, 1, "ORG")]),
+        pair(3, "now", "ssaawa Otunnu", [], []),
+        pair(4, "Kampala", "Kampala", [(0, 1, "LOC")], [(0, 1, "LOC")]),
+    ]
+
+
+def test_corpus_pass_streams_what_run_passes_does_in_memory(tmp_path: Path) -> None:
+    _, after = passes_from(
+        LabelConsistency(), SupportedFallback(HeuristicProjector()), NamePropagation()
+    )
+    write_records(tmp_path / "in.jsonl", _projected_corpus())
+    current, summaries = tmp_path / "in.jsonl", []
+    for n, part in enumerate(after):
+        summaries.append(corpus_pass(current, tmp_path / f"{n}.jsonl", part))
+        current = tmp_path / f"{n}.jsonl"
+    assert summaries == [
+        {"records": 5, "changed": 1, "tgt_entities": 4, "pass": "fallback"},
+        {"records": 5, "changed": 1, "tgt_entities": 4, "pass": "target_vote"},
+        {"records": 5, "changed": 1, "tgt_entities": 5, "pass": "propagation"},
+    ]
+    memory = list(read_records(tmp_path / "in.jsonl"))
+    assert run_passes(memory, after) == {"fallback": 1, "target_vote": 1, "propagation": 1}
+    streamed = list(read_records(current))
+    assert [r.to_dict() for r in streamed] == [r.to_dict() for r in memory]
+    assert [r.tgt_ents for r in streamed] == [
+        [Entity(0, 1, "PER")],
+        [Entity(0, 1, "PER")],
+        [Entity(0, 1, "PER")],
+        [Entity(1, 2, "PER")],
+        [Entity(0, 1, "LOC")],
+    ]
+    # the input file is left as it was
+    assert [r.to_dict() for r in read_records(tmp_path / "in.jsonl")] == [
+        r.to_dict() for r in _projected_corpus()
+    ]
+
+
+def test_corpus_pass_writes_nothing_when_a_record_fails(tmp_path: Path) -> None:
+    records = _projected_corpus()
+    records[3].alignment = None
+    write_records(tmp_path / "in.jsonl", records)
+    fallback = SupportedFallback(HeuristicProjector())
+    with pytest.raises(ValueError, match="record 'c3' has no alignment"):
+        corpus_pass(tmp_path / "in.jsonl", tmp_path / "out.jsonl", fallback)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no temp file left

@@ -337,28 +337,43 @@ def project_records(
     return map_records("project", input_path, output, fn, projector, options=options, zero=zero)
 
 
-def corpus_pass(input_path: str | Path, output: str | Path, part: CorpusPass) -> dict[str, Any]:
+def corpus_pass(
+    input_path: str | Path, output: str | Path, part: CorpusPass, *, skip_invalid: bool = False
+) -> dict[str, Any]:
     """Run one corpus-level pass (:mod:`xner_spacy.projection.corpus`) over a records file.
 
     The pass reads the file for its statistics (as often as it needs), then every record is
-    changed and written to ``output`` (atomically).
+    changed and written to ``output`` (atomically). With ``skip_invalid`` malformed lines are
+    first dropped (each logged once, counted in ``skipped_lines``) into a clean copy that the
+    pass then reads.
     """
+    if skip_invalid:
+        stats = ReadStats()
+        clean = Path(output).with_name(Path(output).name + ".valid.jsonl")
+        lines = read_numbered_records(input_path, skip_invalid=True, stats=stats)
+        write_records(clean, (rec for _, rec in lines))
+        try:
+            summary = corpus_pass(clean, output, part)
+        finally:
+            clean.unlink(missing_ok=True)
+        summary["skipped_lines"] = dict(stats.skipped)
+        return summary
 
     def corpus() -> Iterator[PairRecord]:
         return (rec for _, rec in read_numbered_records(input_path))
 
-    stats = part.count(corpus)
-    n_records = n_changed = 0
+    stats_ = part.count(corpus)
+    counts = {"records": 0, "changed": 0, "tgt_entities": 0}
 
     def records() -> Iterator[PairRecord]:
-        nonlocal n_records, n_changed
         for rec in corpus():
-            n_changed += part.apply(rec, stats)
-            n_records += 1
+            counts["changed"] += part.apply(rec, stats_)
+            counts["records"] += 1
+            counts["tgt_entities"] += len(rec.tgt_ents or ())
             yield rec
 
     write_records(output, records())
-    return {"records": n_records, "changed": n_changed, "pass": part.name}
+    return {**counts, "pass": part.name}
 
 
 def propose_shard(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from xner_spacy.cli import app
@@ -89,6 +90,158 @@ def test_project_with_consistency_section_votes_both_sides(tmp_path: Path) -> No
     assert [r["tgt_ents"] for r in projected] == [[[0, 1, "PER"]]] * 3
     summary = json.loads(stats.read_text())
     assert summary["corpus_passes"] == {"source_vote": 1, "target_vote": 0}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "aligned.jsonl", "project.cfg", "projected.jsonl", "stats.json"
+    ]  # fmt: skip
+
+
+def _write_pairs(path: Path, pairs: list[tuple[str, str, list, list]]) -> None:
+    """(source, target, src_ents, alignment) per line, as labelled and aligned records."""
+    lines = [
+        {
+            "id": str(i),
+            "src_lang": "en",
+            "tgt_lang": "xx",
+            "src_words": src.split(),
+            "tgt_words": tgt.split(),
+            "src_ents": src_ents,
+            "alignment": alignment,
+        }
+        for i, (src, tgt, src_ents, alignment) in enumerate(pairs)
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf8")
+
+
+def _project(tmp_path: Path, records: Path, cfg_text: str) -> tuple[list[dict], dict]:
+    cfg = tmp_path / "project.cfg"
+    cfg.write_text(cfg_text, encoding="utf8")
+    out, stats = tmp_path / "projected.jsonl", tmp_path / "stats.json"
+    args = ["project", str(records), str(out), "--config", str(cfg), "--stats", str(stats)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    projected = [json.loads(x) for x in out.read_text().splitlines()]
+    return projected, json.loads(stats.read_text())
+
+
+PAPER_PROJECTOR = '[projector]\n@misc = "xner.HeuristicProjector.v1"\nvariant = "paper"\n\n'
+
+
+def test_project_runs_every_corpus_pass_in_order(tmp_path: Path) -> None:
+    records = tmp_path / "aligned.jsonl"
+    _write_pairs(
+        records,
+        [
+            # a two-word source name on one target word: the paper heuristic drops it (length
+            # ratio 0.5), the gf2022 fallback finds it, and "tinubu" is projected elsewhere
+            ("Bola Tinubu spoke", "Tinubu sọrọ", [[0, 2, "PER"]], [[0, 0], [1, 0], [2, 1]]),
+            ("Tinubu came", "Tinubu wa", [[0, 1, "PER"]], [[0, 0], [1, 1]]),
+            # the source vote relabels this ORG: PER has 2 of 3 votes for "tinubu"
+            ("Tinubu left", "Tinubu lọ", [[0, 1, "ORG"]], [[0, 0], [1, 1]]),
+            ("Tinubu won", "Tinubu bori", [[0, 1, "PER"]], [[0, 0], [1, 1]]),
+            # the labeller missed the name: propagation marks it (4 of 5 occurrences)
+            ("He met him", "O pade Tinubu", [], [[0, 0], [1, 1], [2, 2]]),
+            # "eko" is projected LOC twice ...
+            ("Lagos is big", "Eko tobi", [[0, 1, "LOC"]], [[0, 0], [2, 1]]),
+            ("Lagos city", "Eko", [[0, 1, "LOC"]], [[0, 0], [1, 0]]),
+            # ... and here ORG, by the fallback only; the target vote makes it LOC
+            ("Eko club", "Eko", [[0, 2, "ORG"]], [[0, 0], [1, 0]]),
+            # "Femi" is projected nowhere else: the fallback's span is not supported
+            ("Femi Kuti sang", "Kuti kọrin", [[0, 2, "PER"]], [[0, 0], [1, 0], [2, 1]]),
+        ],
+    )
+    projected, summary = _project(
+        tmp_path,
+        records,
+        PAPER_PROJECTOR + '[consistency]\n@misc = "xner.LabelConsistency.v1"\n\n'
+        '[fallback]\n@misc = "xner.SupportedFallback.v1"\n\n'
+        '[fallback.projector]\n@misc = "xner.HeuristicProjector.v1"\nvariant = "gf2022"\n\n'
+        '[propagation]\n@misc = "xner.NamePropagation.v1"\n',
+    )
+    assert [r["src_ents"] for r in projected][1:4] == [[[0, 1, "PER"]]] * 3
+    assert [r["tgt_ents"] for r in projected] == [
+        [[0, 1, "PER"]],
+        [[0, 1, "PER"]],
+        [[0, 1, "PER"]],
+        [[0, 1, "PER"]],
+        [[2, 3, "PER"]],
+        [[0, 1, "LOC"]],
+        [[0, 1, "LOC"]],
+        [[0, 1, "LOC"]],
+        [],
+    ]
+    assert summary["corpus_passes"] == {
+        "source_vote": 1,
+        "fallback": 2,
+        "target_vote": 1,
+        "propagation": 1,
+    }
+    assert list(summary["corpus_passes"]) == [
+        "source_vote",
+        "fallback",
+        "target_vote",
+        "propagation",
+    ]
+    assert summary["records"] == 9
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "aligned.jsonl", "project.cfg", "projected.jsonl", "stats.json"
+    ]  # fmt: skip
+
+
+def test_project_with_only_after_or_only_before_passes(tmp_path: Path) -> None:
+    records = tmp_path / "aligned.jsonl"
+    _write_pairs(
+        records,
+        [
+            ("Otunnu spoke", "Otunnu yogedde", [[0, 1, "PER"]], [[0, 0], [1, 1]]),
+            ("Otunnu went", "Otunnu agenze", [[0, 1, "PER"]], [[0, 0], [1, 1]]),
+            ("Otunnu left", "Otunnu agenze", [[0, 1, "ORG"]], [[0, 0], [1, 1]]),
+            ("now", "ssaawa Otunnu", [], [[0, 0]]),
+        ],
+    )
+    files = ["aligned.jsonl", "project.cfg", "projected.jsonl", "stats.json"]
+    # no [consistency]: nothing runs before projection
+    projected, summary = _project(
+        tmp_path, records, PAPER_PROJECTOR + '[propagation]\n@misc = "xner.NamePropagation.v1"\n'
+    )
+    # "otunnu": PER 2, ORG 1, in 3 of 4 sentences
+    assert [r["tgt_ents"] for r in projected] == [
+        [[0, 1, "PER"]], [[0, 1, "PER"]], [[0, 1, "ORG"]], [[1, 2, "PER"]]
+    ]  # fmt: skip
+    assert summary["corpus_passes"] == {"propagation": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == files
+    # only the source vote: the projected file itself becomes the output
+    projected, summary = _project(
+        tmp_path,
+        records,
+        PAPER_PROJECTOR + '[consistency]\n@misc = "xner.LabelConsistency.v1"\ntarget = false\n',
+    )
+    assert [r["tgt_ents"] for r in projected] == [[[0, 1, "PER"]]] * 3 + [[]]
+    assert summary["corpus_passes"] == {"source_vote": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == files
+
+
+def test_project_skip_malformed_with_a_source_vote(tmp_path: Path) -> None:
+    records = tmp_path / "aligned.jsonl"
+    _write_pairs(
+        records,
+        [
+            ("Otunnu spoke", "Otunnu yogedde", [[0, 1, "PER"]], [[0, 0], [1, 1]]),
+            ("Otunnu went", "Otunnu agenze", [[0, 1, "PER"]], [[0, 0], [1, 1]]),
+        ],
+    )
+    with records.open("a", encoding="utf8") as fh:
+        fh.write('{"id": "bad", "src_words": []\n')
+    cfg = tmp_path / "project.cfg"
+    cfg.write_text(PAPER_PROJECTOR + '[consistency]\n@misc = "xner.LabelConsistency.v1"\n', "utf8")
+    out = tmp_path / "projected.jsonl"
+    stats = tmp_path / "stats.json"
+    args = ["project", str(records), str(out), "--config", str(cfg), "--skip-malformed"]
+    result = runner.invoke(app, [*args, "--stats", str(stats)])
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text().splitlines()) == 2
+    summary = json.loads(stats.read_text())
+    assert summary["skipped_lines"] == {"invalid JSON": 1}
+    assert summary["tgt_entities"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "aligned.jsonl", "project.cfg", "projected.jsonl", "stats.json"
     ]  # fmt: skip

@@ -253,20 +253,26 @@ def test_projection_table_rows_columns_and_average(
     methods = [
         f"gf2022={REPO / 'configs/projection/heuristic_gf2022.cfg'}",
         f"ngram={REPO / 'configs/projection/ngram_greedy.cfg'}",
+        f"ner={REPO / 'configs/projection/ner_candidates_corpus.cfg'}",
     ]
     args = ["projection-table", "--data-dir", str(data_dir), "--base-config", str(cfg)]
     args += [x for m in methods for x in ("--method", m)]
     args += ["--column", "zzz:en", "--column", "europarl:en-es"]
     args += ["--labeller", f"en={ruler_model}:ontonotes", "--cache-dir", str(tmp_path / "cache")]
     args += ["--json", str(tmp_path / "t.json"), "--output", str(tmp_path / "t.md")]
+    args += ["--ner-model", f"zzz={ruler_model}"]  # none for es: its NER-candidate cell is skipped
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     lines = (tmp_path / "t.md").read_text().splitlines()
     assert lines[0] == "| method | zzz | europarl en-es | avg MasakhaNER |"
     assert lines[2].startswith("| gf2022 | ") and lines[3].startswith("| ngram | ")
-    assert lines[4] == "| *matched / total* | 3 / 5 | 3 / 3 |  |"
+    assert lines[4].startswith("| ner | ") and " | – | " in lines[4]
+    assert lines[5] == "| *matched / total* | 3 / 5 | 3 / 3 |  |"
+    assert lines[7].startswith("– : not scored")
     data = json.loads((tmp_path / "t.json").read_text())
-    assert set(data["cells"]) == {"gf2022", "ngram"}
+    assert set(data["cells"]) == {"gf2022", "ngram", "ner"}
+    assert data["skipped_no_ner_model"] == {"ner": ["europarl en-es"]}
+    assert data["cells"]["ner"]["zzz"]["corpus_passes"].keys() >= {"fallback", "propagation"}
     cell = data["cells"]["ngram"]["zzz"]
     assert cell["cache"] == "hit"  # labelled and aligned once per column
     assert data["cells"]["gf2022"]["zzz"]["cache"] == "miss"
@@ -311,6 +317,44 @@ def test_shipped_method_configs_resolve(method: Path) -> None:
         ["Ada", "came"], ["Ada", "wa"], [Entity(0, 1, "PER")], [(0, 0), (1, 1)], extras=extras
     )
     assert ents == [Entity(0, 1, "PER")]
+    # the corpus-level sections resolve too, and their passes run on a toy corpus
+    from xner_spacy.projection.corpus import SECTIONS, passes_from, run_passes
+
+    parts = {name: resolve_section(cfg, name) for name in SECTIONS if name in cfg}
+    before, after = passes_from(**parts, labels=("PER", "ORG", "LOC"))
+    records = [
+        PairRecord(str(i), "en", "zzz", ["Ada", "came"], ["Ada", "wa"], [Entity(0, 1, "PER")])
+        for i in range(2)
+    ]
+    for r in records:
+        r.alignment = [(0, 0), (1, 1)]
+        r.meta = dict(extras)
+    run_passes(records, before)
+    for r in records:
+        r.tgt_ents = projector(r.src_words, r.tgt_words, r.src_ents, r.alignment, extras=r.meta)
+    changed = run_passes(records, after)
+    assert [r.tgt_ents for r in records] == [[Entity(0, 1, "PER")]] * 2
+    assert set(changed) == {p.name for p in after} and not any(changed.values())
+
+
+def test_corpus_method_configs_hold_their_sections() -> None:
+    from xner_spacy.projection.consistency import LabelConsistency
+    from xner_spacy.projection.corpus import NamePropagation, SupportedFallback
+    from xner_spacy.registry import resolve_section
+
+    base = REPO / "configs/projection.cfg"
+    cfg = load_eval_config(base, REPO / "configs/projection/ner_candidates_corpus.cfg")
+    fallback = resolve_section(cfg, "fallback")
+    assert isinstance(fallback, SupportedFallback)
+    assert (fallback.support, fallback.ner_support, fallback.labels) == ("corpus", True, None)
+    assert fallback.projector == HeuristicProjector(variant="gf2022", max_gap=1)
+    assert isinstance(resolve_section(cfg, "consistency"), LabelConsistency)
+    assert resolve_section(cfg, "propagation") == NamePropagation(0.5, 2, 6)
+    cfg = load_eval_config(base, REPO / "configs/projection/heuristic_paper_corpus.cfg")
+    assert "fallback" not in cfg
+    assert resolve_section(cfg, "consistency") == LabelConsistency(ner_weight=0.0)
+    assert resolve_section(cfg, "propagation") == NamePropagation(0.5, 2, 6)
+    assert resolve_section(cfg, "projector") == HeuristicProjector(variant="paper")
 
 
 def test_consistency_votes_over_the_evaluation_corpus() -> None:
@@ -339,3 +383,76 @@ def test_consistency_votes_over_the_evaluation_corpus() -> None:
     records = [record(i, x) for i, x in enumerate(["PER", "PER", "LOC", "ORG"])]
     voted = evaluate_projection(records, HeuristicProjector(), consistency=LabelConsistency())
     assert voted["f1"] == 1.0
+
+
+def test_propagation_raises_recall_over_the_evaluation_corpus() -> None:
+    from xner_spacy.projection.corpus import NamePropagation
+
+    def corpus() -> list[PairRecord]:
+        def record(i: int, src: str, tgt: str, src_ents: list[Entity]) -> PairRecord:
+            return PairRecord(
+                id=str(i),
+                src_lang="en",
+                tgt_lang="zzz",
+                src_words=src.split(),
+                tgt_words=tgt.split(),
+                src_ents=src_ents,
+                alignment=[(0, 0), (1, 1)],
+                meta={"gold": [[0, 1, "PER"]]},
+            )
+
+        return [
+            record(0, "Otunnu spoke", "Otunnu yogedde", [Entity(0, 1, "PER")]),
+            record(1, "Otunnu went", "Otunnu agenze", [Entity(0, 1, "PER")]),
+            # the source labeller missed the name here
+            record(2, "Otunnu stayed", "Otunnu yasigadde", []),
+        ]
+
+    plain = evaluate_projection(corpus(), HeuristicProjector())
+    assert (plain["precision"], plain["recall"]) == (1.0, 2 / 3)
+    assert plain["corpus_passes"] == {}
+    records = corpus()
+    propagated = evaluate_projection(records, HeuristicProjector(), propagation=NamePropagation())
+    assert (propagated["precision"], propagated["recall"], propagated["f1"]) == (1.0, 1.0, 1.0)
+    assert propagated["corpus_passes"] == {"propagation": 1}
+    assert records[2].tgt_ents == [Entity(0, 1, "PER")]
+    # only the scored labels propagate (the scored labels fill the part's unset labels)
+    records = corpus()
+    scored = evaluate_projection(
+        records, HeuristicProjector(), ("ORG",), propagation=NamePropagation()
+    )
+    assert scored["corpus_passes"] == {"propagation": 0} and records[2].tgt_ents == []
+
+
+def test_cli_eval_projection_reads_the_corpus_sections(
+    data_dir: Path, ruler_model: str, tmp_path: Path
+) -> None:
+    cfg = _write_config(tmp_path, ruler_model)
+    args = ["eval-projection", "--data-dir", str(data_dir), "--src", "en", "--tgt", "zzz"]
+    args += ["--config", str(cfg), "--labeller.label_map", "ontonotes"]
+    args += ["--cache-dir", str(tmp_path / "cache")]
+    shipped = REPO / "configs/projection/heuristic_paper_corpus.cfg"
+    result = CliRunner().invoke(
+        app, [*args, "--method", str(shipped), "--output", str(tmp_path / "a.json")]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "a.json").read_text())
+    assert list(metrics["corpus_passes"]) == ["source_vote", "target_vote", "propagation"]
+    assert all(isinstance(n, int) and n >= 0 for n in metrics["corpus_passes"].values())
+    assert metrics["method"] == str(shipped)
+    # a method with [fallback] (and its projector) and no [consistency]
+    method = tmp_path / "fallback.cfg"
+    method.write_text(
+        '[projector]\n@misc = "xner.HeuristicProjector.v1"\nvariant = "paper"\n\n'
+        '[fallback]\n@misc = "xner.SupportedFallback.v1"\nsupport = "none"\n\n'
+        '[fallback.projector]\n@misc = "xner.HeuristicProjector.v1"\n\n'
+        '[propagation]\n@misc = "xner.NamePropagation.v1"\nmin_count = 1\n',
+        encoding="utf8",
+    )
+    result = CliRunner().invoke(
+        app, [*args, "--method", str(method), "--output", str(tmp_path / "b.json")]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "b.json").read_text())
+    assert list(metrics["corpus_passes"]) == ["fallback", "propagation"]
+    assert metrics["cache"] == "hit"  # the same labelled, aligned records as the first run

@@ -259,15 +259,27 @@ def project_cmd(
     def step(name: str) -> Path:
         return output.with_name(f"{output.name}.{name}.jsonl")
 
-    current, passes = input_path, {}
+    current = input_path
+    passes: dict[str, int] = {}
+    skipped: dict[str, int] = {}
     for part in before:
-        passes[part.name] = corpus_pass(current, step(part.name), part)["changed"]
+        # only the first pass reads the raw input; later steps read files written here
+        done = corpus_pass(
+            current,
+            step(part.name),
+            part,
+            skip_invalid=current == input_path and options.skip_invalid,
+        )
+        passes[part.name], skipped = done["changed"], done.get("skipped_lines", skipped)
         current = step(part.name)
     summary = project_records(current, step("projected"), projector, options=options)
+    if skipped:
+        summary["skipped_lines"] = skipped
     current = step("projected")
     for n, part in enumerate(after):
         target = output if n == len(after) - 1 else step(part.name)
-        passes[part.name] = corpus_pass(current, target, part)["changed"]
+        done = corpus_pass(current, target, part)
+        passes[part.name], summary["tgt_entities"] = done["changed"], done["tgt_entities"]
         current = target
     if not after:
         step("projected").replace(output)

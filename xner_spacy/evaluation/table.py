@@ -23,6 +23,8 @@ from .projection import load_eval_config, run_projection_eval
 
 DEFAULT_METHOD_DIR = Path("configs/projection")
 AVERAGE = "avg MasakhaNER"
+#: The registered candidate extractor that reads target NER proposals (``--ner-model``).
+NER_CANDIDATES = "xner.NerCandidates.v1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +119,9 @@ def markdown_table(
         lines.append(f"| {m.name} | " + " | ".join(values) + " |")
     matched = [_matched(cells, methods, c) for c in columns] + ([""] if masakhaner else [])
     lines.append("| *matched / total* | " + " | ".join(matched) + " |")
+    if any(c.name not in cells.get(m.name, {}) for m in methods for c in columns):
+        lines.append("")
+        lines.append("– : not scored (a NER-candidate method with no target NER model there).")
     return "\n".join(lines)
 
 
@@ -191,6 +196,19 @@ def table_command(
     return shlex.join(args + _overrides_args(overrides))
 
 
+def needs_ner_model(cfg: Any) -> bool:
+    """Whether a method's config takes its candidates from target NER proposals.
+
+    Such a method projects nothing without ``--ner-model`` for the column, so the table shows
+    no figure there rather than a meaningless 0.
+    """
+    if isinstance(cfg, Mapping):
+        if cfg.get("@misc") == NER_CANDIDATES:
+            return True
+        return any(needs_ner_model(v) for v in cfg.values())
+    return False
+
+
 def parse_ner_model(spec: str) -> tuple[str, str]:
     """``TGT=MODEL`` → (target language, pipeline name or path)."""
     lang, sep, model = spec.partition("=")
@@ -228,6 +246,7 @@ def projection_table(
         if not m.config.is_file():
             raise FileNotFoundError(f"method {m.name!r}: config not found: {m.config}")
     cells: dict[str, dict[str, dict[str, Any]]] = {m.name: {} for m in methods}
+    skipped: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="xner-eval-cache-") as tmp:
         cache = Path(cache_dir) if cache_dir is not None else Path(tmp)
         for column in columns:
@@ -236,6 +255,11 @@ def projection_table(
                 col_overrides.update(per_lang.get(column.src, {}))
             for m in methods:
                 cfg = load_eval_config(base_config, m.config, col_overrides)
+                if column.tgt not in ner_by_tgt and needs_ner_model(cfg):
+                    skipped.setdefault(m.name, []).append(column.name)
+                    if progress is not None:
+                        progress(f"{m.name} × {column.name}: skipped (no --ner-model)")
+                    continue
                 cell = run_projection_eval(
                     data_dir,
                     column.src,
@@ -282,6 +306,7 @@ def projection_table(
         "methods": {m.name: str(m.config) for m in methods},
         "columns": [dataclasses.asdict(c) for c in columns],
         "cells": cells,
+        "skipped_no_ner_model": skipped,
         "average_masakhaner_f1": {m.name: average_f1(cells[m.name], masakhaner) for m in methods},
         "markdown": markdown_table(cells, methods, columns),
     }
