@@ -349,11 +349,11 @@ def test_corpus_method_configs_hold_their_sections() -> None:
     assert (fallback.support, fallback.ner_support, fallback.labels) == ("corpus", True, None)
     assert fallback.projector == HeuristicProjector(variant="gf2022", max_gap=1)
     assert isinstance(resolve_section(cfg, "consistency"), LabelConsistency)
-    assert resolve_section(cfg, "propagation") == NamePropagation(0.5, 2, 6)
+    assert resolve_section(cfg, "propagation") == NamePropagation(0.3, 2, 6)
     cfg = load_eval_config(base, REPO / "configs/projection/heuristic_paper_corpus.cfg")
     assert "fallback" not in cfg
     assert resolve_section(cfg, "consistency") == LabelConsistency(ner_weight=0.0)
-    assert resolve_section(cfg, "propagation") == NamePropagation(0.5, 2, 6)
+    assert resolve_section(cfg, "propagation") == NamePropagation(0.3, 2, 6)
     assert resolve_section(cfg, "projector") == HeuristicProjector(variant="paper")
 
 
@@ -456,3 +456,22 @@ def test_cli_eval_projection_reads_the_corpus_sections(
     metrics = json.loads((tmp_path / "b.json").read_text())
     assert list(metrics["corpus_passes"]) == ["fallback", "propagation"]
     assert metrics["cache"] == "hit"  # the same labelled, aligned records as the first run
+
+
+@pytest.mark.parametrize(
+    "method,needs",
+    [
+        ("ner_candidates", True),
+        ("ner_candidates_corpus", True),
+        ("fused_ner_greedy", False),  # pools n-grams with NER proposals: projects without one
+        ("heuristic_paper_corpus", False),
+        ("ngram_ilp", False),
+    ],
+)
+def test_needs_ner_model(method: str, needs: bool) -> None:
+    from xner_spacy.evaluation.table import needs_ner_model
+
+    cfg = load_eval_config(
+        REPO / "configs/projection.cfg", REPO / f"configs/projection/{method}.cfg"
+    )
+    assert needs_ner_model(cfg) is needs

@@ -197,16 +197,20 @@ def table_command(
 
 
 def needs_ner_model(cfg: Any) -> bool:
-    """Whether a method's config takes its candidates from target NER proposals.
+    """Whether a method's candidates all come from target NER proposals.
 
     Such a method projects nothing without ``--ner-model`` for the column, so the table shows
-    no figure there rather than a meaningless 0.
+    no figure there rather than a meaningless 0 (a method that pools n-grams with NER
+    proposals still projects, and is scored).
     """
-    if isinstance(cfg, Mapping):
-        if cfg.get("@misc") == NER_CANDIDATES:
+    if not isinstance(cfg, Mapping):
+        return False
+    found = cfg.get("candidates")
+    if isinstance(found, Mapping) and found:
+        extractors = list(found.values())
+        if all(isinstance(e, Mapping) and e.get("@misc") == NER_CANDIDATES for e in extractors):
             return True
-        return any(needs_ner_model(v) for v in cfg.values())
-    return False
+    return any(needs_ner_model(v) for v in cfg.values())
 
 
 def parse_ner_model(spec: str) -> tuple[str, str]:
