@@ -251,6 +251,28 @@ def match_ilp(job: Job) -> Work:
     return _project_work(job, _matcher(job, "ilp"))
 
 
+def corpus_passes(job: Job) -> Work:
+    """Corpus-level passes after projection: fallback, target label vote, name propagation."""
+    from xner_spacy.projection.consistency import LabelConsistency
+    from xner_spacy.projection.corpus import (
+        NamePropagation,
+        SupportedFallback,
+        passes_from,
+        run_passes,
+    )
+    from xner_spacy.projection.heuristic import HeuristicProjector
+
+    records = take(Path(job.inputs["projected"]), job.size)
+    fallback = SupportedFallback(HeuristicProjector(variant="paper"))
+    _, after = passes_from(LabelConsistency(), fallback, NamePropagation(min_share=0.3))
+
+    def work() -> Output:
+        changed = run_passes(records, after)
+        return Output(len(records), _words(records), extra=changed, records=records)
+
+    return work
+
+
 # --- conversion, training, inference ---------------------------------------------------------
 
 
@@ -435,6 +457,8 @@ STEPS: dict[str, Step] = {
              "n-gram (n ≤ 10) candidates, Dice, greedy"),
         Step("match_ilp", "project", "pairs", ("aligned",), match_ilp,
              "n-gram (n ≤ 10) candidates, Dice, exact ILP"),
+        Step("corpus_passes", "project", "records", ("projected",), corpus_passes,
+             "corpus passes on gf2022 output: fallback, label vote, propagation"),
         Step("read_records", "records", "records", ("projected",), read_records,
              "JSONL → validated records (all fields)"),
         Step("write_records", "records", "records", ("projected",), write_records,

@@ -33,7 +33,7 @@ The passes, in the order :func:`passes_from` runs them:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -161,6 +161,41 @@ class SupportedFallback:
         return added
 
 
+def _by_first_word(names: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """First word → the lengths (in words) of the names that start with it."""
+    starts: dict[str, set[int]] = {}
+    for key in names:
+        words = key.split(" ")
+        starts.setdefault(words[0], set()).add(len(words))
+    return {w: tuple(sorted(ns)) for w, ns in starts.items()}
+
+
+def _occurrences(
+    words: Sequence[str], starts: Mapping[str, tuple[int, ...]], names: Container[str]
+) -> list[tuple[int, int, str]]:
+    """``(start, length, name)`` of every occurrence of ``names`` in ``words``.
+
+    Only positions whose word starts some name are tried, so a sentence costs one dictionary
+    lookup per word rather than one string join per n-gram.
+    """
+    found = []
+    for i, w in enumerate(words):
+        for n in starts.get(w, ()):
+            if i + n <= len(words):
+                key = " ".join(words[i : i + n])
+                if key in names:
+                    found.append((i, n, key))
+    return found
+
+
+class Names(dict[str, str]):
+    """:meth:`NamePropagation.count`'s result: ``{name: label}`` with a first-word index."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        super().__init__(names)
+        self.starts = _by_first_word(self)
+
+
 @dataclass(frozen=True)
 class NamePropagation:
     """Mark every occurrence of a name that was projected in enough of its occurrences.
@@ -193,7 +228,7 @@ class NamePropagation:
     def _words(self, words: Sequence[str]) -> list[str]:
         return [w.lower() for w in words] if self.lowercase else list(words)
 
-    def count(self, records: Records) -> dict[str, str]:
+    def count(self, records: Records) -> Names:
         """``{surface: label}`` of the names to propagate."""
         labelled: dict[str, Counter[str]] = {}
         for rec in records():
@@ -201,15 +236,11 @@ class NamePropagation:
                 if (self.labels is None or e.label in self.labels) and len(e) <= self.max_len:
                     key = " ".join(self._words(rec.tgt_words[e.start : e.end]))
                     labelled.setdefault(key, Counter())[e.label] += 1
-        lengths = {k.count(" ") + 1 for k in labelled}
+        starts = _by_first_word(labelled)
         occurrences: Counter[str] = Counter()
         for rec in records():
-            words = self._words(rec.tgt_words)
-            for n in lengths:
-                for i in range(len(words) - n + 1):
-                    key = " ".join(words[i : i + n])
-                    if key in labelled:
-                        occurrences[key] += 1
+            for _, _, name in _occurrences(self._words(rec.tgt_words), starts, labelled):
+                occurrences[name] += 1
         out = {}
         for key, labels in labelled.items():
             n_labelled = sum(labels.values())
@@ -218,20 +249,20 @@ class NamePropagation:
             share = n_labelled / max(occurrences[key], n_labelled)
             if n_labelled >= self.min_count and share >= self.min_share:
                 out[key] = max(labels.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        return out
+        return Names(out)
 
-    def apply(self, rec: PairRecord, stats: dict[str, str]) -> int:
+    def apply(self, rec: PairRecord, stats: Mapping[str, str]) -> int:
         if not stats:
             return 0
+        starts = stats.starts if isinstance(stats, Names) else _by_first_word(stats)
+        found = _occurrences(self._words(rec.tgt_words), starts, stats)
         ents = list(rec.tgt_ents or ())
-        words = self._words(rec.tgt_words)
         added = 0
-        for n in range(min(self.max_len, len(words)), 0, -1):
-            for i in range(len(words) - n + 1):
-                label = stats.get(" ".join(words[i : i + n]))
-                if label is not None and _free(ents, (i, i + n)):
-                    ents = _insert(ents, Entity(i, i + n, label))
-                    added += 1
+        # longest first, then left to right
+        for i, n, key in sorted(found, key=lambda f: (-f[1], f[0])):
+            if _free(ents, (i, i + n)):
+                ents = _insert(ents, Entity(i, i + n, stats[key]))
+                added += 1
         rec.tgt_ents = ents
         return added
 
