@@ -58,6 +58,9 @@ def test_quick_benchmark_every_step(tmp_path: Path) -> None:
 def test_projection_only_at_two_sizes(tmp_path: Path) -> None:
     report, _ = run_bench(tmp_path, "--steps", "project", "--sizes", "30,60", "--repeat", "1")
     measured = {(r["step"], r["size"]) for r in report["results"]}
-    steps = {"project_gf2022", "project_paper", "match_greedy", "match_ilp"}
+    steps = {"project_gf2022", "project_paper", "match_greedy", "match_ilp", "corpus_passes"}
     assert measured == {(s, n) for s in steps for n in (30, 60)}
     assert all(r["items_per_s"] > 0 for r in report["results"])
+    passes = [r for r in report["results"] if r["step"] == "corpus_passes"]
+    assert all(r["unit"] == "records" for r in passes)
+    assert all(set(r["extra"]) == {"fallback", "target_vote", "propagation"} for r in passes)
