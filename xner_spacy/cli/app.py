@@ -558,7 +558,10 @@ def eval_projection_cmd(
         "europarl: Europarl-NER, gold source entities, PER/ORG/LOC/MISC",
     ),
     config: Path = typer.Option(
-        DEFAULT_CONFIG, exists=True, help="Config with labeller, aligner and projector sections"
+        DEFAULT_CONFIG,
+        exists=True,
+        help="Config with labeller, aligner and projector sections (and optional corpus-level "
+        "consistency, fallback and propagation sections)",
     ),
     method: Path | None = typer.Option(
         None, exists=True, help="Config whose sections replace --config's (e.g. just a projector)"
