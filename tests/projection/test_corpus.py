@@ -232,6 +232,27 @@ def test_propagation_apply_returns_the_entities_it_added() -> None:
     assert prop.apply(rec("Otunnu", []), {}) == 0
 
 
+def test_propagation_names_whose_token_holds_a_space() -> None:
+    # tokenisers may keep "New York" as one token: the name is one word, not two
+    def one_token(words: list[str], ents: list[tuple[int, int, str]]) -> PairRecord:
+        r = rec("x", ents)
+        r.src_words = r.tgt_words = words
+        r.alignment = [(i, i) for i in range(len(words))]
+        return r
+
+    records = [
+        one_token(["in", "New York", "today"], [(1, 2, "LOC")]),
+        one_token(["New York", "again"], [(0, 1, "LOC")]),
+        one_token(["to", "New York"], []),
+        one_token(["New", "York"], []),  # two tokens: a different name
+    ]
+    prop = NamePropagation(min_share=0.5)
+    stats = prop.count(lambda: records)
+    assert stats == {"new york": "LOC"}
+    assert [prop.apply(r, stats) for r in records] == [0, 0, 1, 0]
+    assert records[2].tgt_ents == [Entity(1, 2, "LOC")] and records[3].tgt_ents == []
+
+
 # --- supported fallback -----------------------------------------------------------------------
 
 

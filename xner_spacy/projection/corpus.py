@@ -33,7 +33,7 @@ The passes, in the order :func:`passes_from` runs them:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -161,13 +161,23 @@ class SupportedFallback:
         return added
 
 
-def _by_first_word(names: Iterable[str]) -> dict[str, tuple[int, ...]]:
-    """First word → the lengths (in words) of the names that start with it."""
+def _by_first_word(shapes: Iterable[tuple[str, int]]) -> dict[str, tuple[int, ...]]:
+    """First word → the lengths (in words) of the names that start with it.
+
+    ``shapes``: ``(first word, number of words)`` per name, taken from the word lists, since
+    a token may itself hold a space (so a name's string does not split back into its words).
+    """
     starts: dict[str, set[int]] = {}
+    for first, n in shapes:
+        starts.setdefault(first, set()).add(n)
+    return {w: tuple(sorted(ns)) for w, ns in starts.items()}
+
+
+def _split_shapes(names: Iterable[str]) -> Iterator[tuple[str, int]]:
+    """Shapes of names given as plain strings: split on spaces."""
     for key in names:
         words = key.split(" ")
-        starts.setdefault(words[0], set()).add(len(words))
-    return {w: tuple(sorted(ns)) for w, ns in starts.items()}
+        yield words[0], len(words)
 
 
 def _occurrences(
@@ -191,9 +201,12 @@ def _occurrences(
 class Names(dict[str, str]):
     """:meth:`NamePropagation.count`'s result: ``{name: label}`` with a first-word index."""
 
-    def __init__(self, names: Mapping[str, str]) -> None:
+    def __init__(
+        self, names: Mapping[str, str], shapes: Mapping[str, tuple[str, int]] | None = None
+    ) -> None:
         super().__init__(names)
-        self.starts = _by_first_word(self)
+        found = (shapes[k] for k in self) if shapes is not None else _split_shapes(self)
+        self.starts = _by_first_word(found)
 
 
 @dataclass(frozen=True)
@@ -231,12 +244,15 @@ class NamePropagation:
     def count(self, records: Records) -> Names:
         """``{surface: label}`` of the names to propagate."""
         labelled: dict[str, Counter[str]] = {}
+        shapes: dict[str, tuple[str, int]] = {}
         for rec in records():
             for e in rec.tgt_ents or ():
                 if (self.labels is None or e.label in self.labels) and len(e) <= self.max_len:
-                    key = " ".join(self._words(rec.tgt_words[e.start : e.end]))
+                    words = self._words(rec.tgt_words[e.start : e.end])
+                    key = " ".join(words)
                     labelled.setdefault(key, Counter())[e.label] += 1
-        starts = _by_first_word(labelled)
+                    shapes.setdefault(key, (words[0], len(words)))
+        starts = _by_first_word(shapes.values())
         occurrences: Counter[str] = Counter()
         for rec in records():
             for _, _, name in _occurrences(self._words(rec.tgt_words), starts, labelled):
@@ -244,17 +260,16 @@ class NamePropagation:
         out = {}
         for key, labels in labelled.items():
             n_labelled = sum(labels.values())
-            # A name whose words hold a space inside one token occurs as fewer n-grams than
-            # it was labelled; never let that push the share above 1.
+            # every labelled span is itself an occurrence; max() only guards the division
             share = n_labelled / max(occurrences[key], n_labelled)
             if n_labelled >= self.min_count and share >= self.min_share:
                 out[key] = max(labels.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        return Names(out)
+        return Names(out, shapes)
 
     def apply(self, rec: PairRecord, stats: Mapping[str, str]) -> int:
         if not stats:
             return 0
-        starts = stats.starts if isinstance(stats, Names) else _by_first_word(stats)
+        starts = stats.starts if isinstance(stats, Names) else _by_first_word(_split_shapes(stats))
         found = _occurrences(self._words(rec.tgt_words), starts, stats)
         ents = list(rec.tgt_ents or ())
         added = 0
