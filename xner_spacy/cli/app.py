@@ -41,30 +41,29 @@ def _emit(step: str, summary: dict[str, Any], stats: Path | None, started: float
             fh.write(text + "\n")
 
 
-def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
-    """Build the registered object in ``[section]`` of a config file, with CLI overrides."""
+def _load_config(config: Path, section: str, args: list[str]) -> Any:
+    """A config file with CLI overrides, which must have ``[section]``."""
     from spacy.cli._util import parse_config_overrides
     from spacy.util import load_config
-
-    from ..registry import resolve_section
 
     cfg = load_config(config, overrides=parse_config_overrides(args), interpolate=True)
     if section not in cfg:
         raise typer.BadParameter(f"{config} has no [{section}] section")
-    return resolve_section(cfg, section)
+    return cfg
+
+
+def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
+    """Build the registered object in ``[section]`` of a config file, with CLI overrides."""
+    from ..registry import resolve_section
+
+    return resolve_section(_load_config(config, section, args), section)
 
 
 def _config_part(config: Path, section: str, args: list[str]) -> Any:
     """``[section]`` of a config file with CLI overrides, built lazily where shards run."""
-    from spacy.cli._util import parse_config_overrides
-    from spacy.util import load_config
-
     from ..shards import ConfigPart
 
-    cfg = load_config(config, overrides=parse_config_overrides(args), interpolate=True)
-    if section not in cfg:
-        raise typer.BadParameter(f"{config} has no [{section}] section")
-    return ConfigPart.from_config(cfg, section)
+    return ConfigPart.from_config(_load_config(config, section, args), section)
 
 
 # Options of the sharded batch steps (label, align, project, propose, convert).
@@ -233,9 +232,6 @@ def project_cmd(
     second projector's corpus-supported spans, ``[propagation]`` marks further occurrences
     of projected names.
     """
-    from spacy.cli._util import parse_config_overrides
-    from spacy.util import load_config
-
     from ..projection.corpus import SECTIONS, passes_from
     from ..registry import resolve_section
     from ..shards import ConfigPart
@@ -243,9 +239,7 @@ def project_cmd(
 
     _setup_logging()
     t0 = time.perf_counter()
-    cfg = load_config(config, overrides=parse_config_overrides(ctx.args), interpolate=True)
-    if "projector" not in cfg:
-        raise typer.BadParameter(f"{config} has no [projector] section")
+    cfg = _load_config(config, "projector", ctx.args)  # read once: projector and passes
     projector = ConfigPart.from_config(cfg, "projector")
     options = _run_options(shard_size, n_process, scheduler, skip_malformed)
     parts = {name: resolve_section(cfg, name) for name in SECTIONS if name in cfg}
