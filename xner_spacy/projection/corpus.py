@@ -58,7 +58,7 @@ class CorpusPass(Protocol):
 
 
 def _free(ents: Sequence[Entity], span: tuple[int, int]) -> bool:
-    return not any(span[0] < e.end and e.start < span[1] for e in ents)
+    return not any(e.overlaps(span) for e in ents)
 
 
 def _insert(ents: Sequence[Entity], new: Entity) -> list[Entity]:
