@@ -25,8 +25,8 @@ SILVER = textwrap.dedent(
     """
     import hashlib, json, sys
     from pathlib import Path
-    from xner_spacy.shards import ConfigPart, RunOptions
-    from xner_spacy.steps import (
+    from xner_spacy.runner.shards import ConfigPart, RunOptions
+    from xner_spacy.runner.steps import (
         align_records, convert_records, label_records, prepare_parallel, project_records
     )
 

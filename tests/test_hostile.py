@@ -27,8 +27,8 @@ from xner_spacy.io.errors import DataFormatError, ReadStats
 from xner_spacy.io.parallel import read_parallel
 from xner_spacy.io.records import read_records, write_records
 from xner_spacy.projection.heuristic import HeuristicProjector
-from xner_spacy.shards import ConfigPart, RunOptions
-from xner_spacy.steps import (
+from xner_spacy.runner.shards import ConfigPart, RunOptions
+from xner_spacy.runner.steps import (
     align_records,
     convert_records,
     label_records,
@@ -390,8 +390,8 @@ KILLABLE_STEP = textwrap.dedent(
     """
     import json, os, signal, sys
     from dataclasses import dataclass
-    from xner_spacy.shards import RunOptions
-    from xner_spacy.steps import label_records
+    from xner_spacy.runner.shards import RunOptions
+    from xner_spacy.runner.steps import label_records
     from xner_spacy.types import Entity
 
     @dataclass

@@ -86,3 +86,244 @@ def test_candidate_matching_from_config_blocks() -> None:
     block["weights"] = {"nope": 1.0}
     with pytest.raises(ValueError, match="unknown scores"):
         registry.resolve({"p": block})
+
+
+# --- every parameter of every registered name, set to a non-default value ---------------------
+# A parameter added to an implementation without a row here fails
+# ``test_non_default_table_covers_every_parameter``; a signature that drifts from what configs
+# may set (a type, a name) fails ``test_every_name_resolves_with_non_default_values``.
+
+_HEURISTIC = {"@misc": "xner.HeuristicProjector.v1", "max_gap": 2}
+_SCORER = {"@misc": "xner.NMTScorer.v1", "model": "tiny-m", "src_lang": "eng", "tgt_lang": "yor"}
+_TEACHER = {"@misc": "xner.Teacher.v1", "model": "/no/such/teacher", "kind": "hf"}
+
+NON_DEFAULT: dict[str, dict[str, object]] = {
+    "xner.NFCTokenizer.v1": {},
+    "xner.SoftNERTagger.v1": {
+        "tok2vec": {
+            "@architectures": "spacy.HashEmbedCNN.v2",
+            "pretrained_vectors": None,
+            "width": 16,
+            "depth": 1,
+            "embed_size": 100,
+            "window_size": 1,
+            "maxout_pieces": 2,
+            "subword_features": True,
+        },
+        "nO": 5,
+    },
+    "xner.TeacherCorpus.v1": {
+        "path": "text.txt",
+        "teachers": {"a": _TEACHER},
+        "weights": [1.0],
+        "references": {"a": "ref.txt"},
+        "similarity_temperature": 0.5,
+        "labels": ["PER", "LOC"],
+        "scheme": "BIO",
+        "cache_dir": "cache",
+        "min_length": 2,
+        "max_length": 50,
+        "limit": 10,
+    },
+    "xner.SpacyLabeller.v1": {
+        "model": "xx_model",
+        "label_map": {"PERSON": "PER"},
+        "batch_size": 7,
+        "n_process": 2,
+    },
+    "xner.EnsembleLabeller.v1": {
+        "labellers": {"a": {"@misc": "xner.SpacyLabeller.v1", "model": "xx_model"}},
+        "span_weights": {"a": 2.0},
+        "label_weights": {"a": 3.0},
+        "threshold": 0.3,
+    },
+    "xner.HFTokenClassifier.v1": {
+        "model": "tiny-m",
+        "label_map": "ontonotes",
+        "batch_size": 3,
+        "device": "cpu",
+        "max_length": 64,
+        "on_overflow": "truncate",
+    },
+    "xner.EflomalAligner.v1": {
+        "symmetrization": "intersection",
+        "lowercase": False,
+        "prefix_len": 4,
+        "model": 2,
+        "n_iterations": [1, 2, 3],
+        "n_samplers": 2,
+        "null_prior": 0.1,
+    },
+    "xner.FastAlignAligner.v1": {
+        "symmetrization": "union",
+        "lowercase": False,
+        "prefix_len": 4,
+        "iterations": 3,
+        "favor_diagonal": False,
+        "diagonal_tension": 2.0,
+        "prob_align_null": 0.1,
+    },
+    "xner.SimAlignAligner.v1": {
+        "model": "tiny-m",
+        "layer": 6,
+        "device": "cpu",
+        "batch_size": 4,
+        "max_length": 64,
+        "on_overflow": "truncate",
+        "method": "argmax",
+        "token_type": "word",
+        "distortion": 0.5,
+    },
+    "xner.SoftmaxAligner.v1": {
+        "model": "tiny-m",
+        "layer": 6,
+        "device": "cpu",
+        "batch_size": 4,
+        "max_length": 64,
+        "on_overflow": "truncate",
+        "threshold": 0.01,
+    },
+    "xner.BackTranslationRefiner.v1": {"rule": "intersect", "threshold": 0.5, "min_fuzzy_len": 3},
+    "xner.HeuristicProjector.v1": {
+        "variant": "paper",
+        "max_gap": 2,
+        "min_length_ratio": 0.5,
+        "symmetric_ratio": True,
+        "merge_only_inside": False,
+        "merge_same_label": False,
+    },
+    "xner.CandidateMatching.v1": {
+        "candidates": {"ngram": {"@misc": "xner.NgramCandidates.v1", "max_len": 3}},
+        "scores": {"dice": {"@misc": "xner.AlignmentDice.v1"}},
+        "weights": {"dice": 2.0},
+        "solver": "ilp",
+        "min_score": 0.1,
+        "label_from": "ner",
+    },
+    "xner.NgramCandidates.v1": {
+        "max_len": 4,
+        "restrict_to_aligned_window": False,
+        "sentence_punct": ["."],
+    },
+    "xner.NerCandidates.v1": {"key": "spans", "min_score": 0.2, "labels": ["PER"]},
+    "xner.AlignmentDice.v1": {},
+    "xner.NerSpanScore.v1": {"key": "spans", "same_label": True},
+    "xner.StringSimilarity.v1": {"min_similarity": 0.3},
+    "xner.TranslationProbability.v1": {"prob": _SCORER, "key": "probs"},
+    "xner.NMTTranslationProbability.v1": {"scorer": _SCORER, "max_len": 5},
+    "xner.LabelConsistency.v1": {
+        "source": False,
+        "target": False,
+        "ner_weight": 0.25,
+        "min_share": 0.3,
+        "lowercase": False,
+        "labels": ["PER"],
+    },
+    "xner.SupportedFallback.v1": {
+        "projector": _HEURISTIC,
+        "support": "none",
+        "ner_support": False,
+        "lowercase": False,
+        "labels": ["LOC"],
+        "name": "fb",
+    },
+    "xner.NamePropagation.v1": {
+        "min_share": 0.3,
+        "min_count": 3,
+        "max_len": 4,
+        "lowercase": False,
+        "labels": ["ORG"],
+        "name": "prop",
+    },
+    "xner.HFTranslator.v1": {
+        "model": "tiny-m",
+        "src_lang": "eng",
+        "tgt_lang": "yor",
+        "lang_codes": {"yor": "yor_Latn"},
+        "family": "nllb",
+        "batch_size": 2,
+        "num_beams": 2,
+        "max_length": 32,
+        "max_input_length": 64,
+        "device": "cpu",
+        "cache": "cache.jsonl",
+    },
+    "xner.NMTScorer.v1": {
+        "model": "tiny-m",
+        "src_lang": "eng",
+        "tgt_lang": "hau",
+        "lang_codes": {"hau": "hau_Latn"},
+        "family": "nllb",
+        "bidirectional": False,
+        "batch_size": 2,
+        "max_length": 16,
+        "device": "cpu",
+        "max_cache": 10,
+    },
+    "xner.Teacher.v1": {
+        "model": "/no/such/teacher",
+        "kind": "hf",
+        "label_map": "conll",
+        "temperature": 2.0,
+        "smoothing": 0.1,
+        "component": "ner",
+        "batch_size": 8,
+        "device": "cpu",
+    },
+}
+
+_REGISTERED = [(g, n) for g, n, _ in ENTRY_POINTS if g != "spacy_factories"]
+# Attributes that hold something derived, not the parameter as set.
+_DERIVED = {
+    ("xner.TeacherCorpus.v1", "weights"),  # computed from weight_spec on first use
+    ("xner.HFTranslator.v1", "cache"),  # the cache object over that path
+}
+
+
+def _registered_function(group: str, name: str):  # type: ignore[no-untyped-def]
+    return getattr(registry, group.removeprefix("spacy_")).get(name)
+
+
+def test_non_default_table_covers_every_parameter() -> None:
+    import inspect
+
+    assert set(NON_DEFAULT) == {name for _, name in _REGISTERED}
+    for group, name in _REGISTERED:
+        params = inspect.signature(_registered_function(group, name)).parameters
+        assert set(NON_DEFAULT[name]) == set(params), name
+        for p, value in NON_DEFAULT[name].items():
+            default = params[p].default
+            if default is not inspect.Parameter.empty:
+                assert value != default, f"{name}: {p} = {value!r} is the default"
+
+
+@pytest.mark.parametrize("group,name", _REGISTERED)
+def test_every_name_resolves_with_non_default_values(group: str, name: str) -> None:
+    key = {"spacy_misc": "@misc", "spacy_architectures": "@architectures"}.get(
+        group, "@" + group.removeprefix("spacy_")
+    )
+    block = {key: name, **NON_DEFAULT[name]}
+    obj = registry.resolve({"x": block})["x"]
+    assert obj is not None
+    # Plain values the implementation keeps as attributes of the same name are kept as set.
+    for p, value in NON_DEFAULT[name].items():
+        if isinstance(value, dict) or not hasattr(obj, p) or (name, p) in _DERIVED:
+            continue
+        got = getattr(obj, p)
+        if isinstance(got, tuple):
+            got = list(got)
+        if isinstance(got, Path):
+            got = str(got)
+        if isinstance(value, (str, bool, int, float, list)) and not callable(got):
+            assert got == value, f"{name}: {p} is {got!r}, set {value!r}"
+
+
+def test_student_network_is_spacys_tagger() -> None:
+    """The student's default network is ``spacy.Tagger.v2``, and the v1 name an alias of it."""
+    nlp = spacy.blank("xx")
+    pipe = nlp.add_pipe("xner_student_ner")
+    assert nlp.get_pipe_config("xner_student_ner")["model"]["@architectures"] == "spacy.Tagger.v2"
+    assert pipe.model.has_ref("output_layer")
+    block = {"@architectures": "xner.SoftNERTagger.v1", **NON_DEFAULT["xner.SoftNERTagger.v1"]}
+    model = registry.resolve({"m": block})["m"]
+    assert model.get_ref("output_layer").attrs["softmax_normalize"] is True

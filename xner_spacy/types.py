@@ -6,9 +6,10 @@ Plain Python, no spaCy: a sentence is a list of words, an entity is a half-open
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 
 class Entity(NamedTuple):
@@ -55,6 +56,12 @@ class PairRecord:
     alignment: list[AlignPair] | None = None
     tgt_ents: list[Entity] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def set_alignment(self, pairs: Iterable[Any], where: str) -> None:
+        """Store ``pairs`` as this record's alignment, checked by :func:`checked_alignment`."""
+        self.alignment = checked_alignment(
+            pairs, len(self.src_words), len(self.tgt_words), f"{where}: record {self.id!r}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,8 +118,8 @@ class PairRecord:
 
 
 def _is_index(value: Any) -> bool:
-    """An int that is not a bool (JSON ``true`` would otherwise pass as index 1)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer (numpy's too) that is not a bool (JSON ``true`` would pass as index 1)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _parse_ents(value: Any, n_words: int, where: str) -> list[Entity] | None:
@@ -138,10 +145,15 @@ def _parse_ents(value: Any, n_words: int, where: str) -> list[Entity] | None:
     return ents
 
 
-def _parse_alignment(value: Any, n_src: int, n_tgt: int, where: str) -> list[AlignPair] | None:
-    if value is None:
-        return None
-    pairs = []
+def checked_alignment(value: Iterable[Any], n_src: int, n_tgt: int, where: str) -> list[AlignPair]:
+    """``value`` as a sorted, duplicate-free alignment of ``n_src`` x ``n_tgt`` words.
+
+    The one check every writer of an alignment goes through (records read from JSON, the
+    aligners' output, back-translation refinement, the spaCy components): each link must
+    be a pair of integer word indices inside both sentences, else :class:`RecordError`
+    naming ``where`` and the link's position.
+    """
+    pairs = set()
     for k, item in enumerate(value):
         if (
             not isinstance(item, (list, tuple))
@@ -154,10 +166,19 @@ def _parse_alignment(value: Any, n_src: int, n_tgt: int, where: str) -> list[Ali
             raise RecordError(
                 f"{where}[{k}]: pair ({i}, {j}) out of range for {n_src}x{n_tgt} words"
             )
-        pairs.append((i, j))
-    return sorted(set(pairs))
+        pairs.add((int(i), int(j)))
+    return sorted(pairs)
 
 
+def _parse_alignment(value: Any, n_src: int, n_tgt: int, where: str) -> list[AlignPair] | None:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise RecordError(f"{where}: expected a list of [src_index, tgt_index], got {value!r}")
+    return checked_alignment(value, n_src, n_tgt, where)
+
+
+@runtime_checkable
 class Projector(Protocol):
     """Pure projection: (src words, tgt words, src entities, alignment) → tgt entities.
 
@@ -176,13 +197,14 @@ class Projector(Protocol):
     ) -> list[Entity]: ...
 
 
+@runtime_checkable
 class Aligner(Protocol):
     """Aligns a corpus of sentence pairs; statistical aligners train on the corpus itself.
 
     ``extra_src``/``extra_tgt`` are more parallel sentences to learn from; only the
     alignments of ``src``/``tgt`` are returned. An aligner that aligns each pair on its own
     (e.g. a neural one) sets a class attribute ``per_pair = True``, so the align step may
-    split the corpus into shards (see :func:`xner_spacy.steps.align_records`).
+    split the corpus into shards (see :func:`xner_spacy.runner.steps.align_records`).
     """
 
     def align(
@@ -194,12 +216,14 @@ class Aligner(Protocol):
     ) -> list[list[AlignPair]]: ...
 
 
+@runtime_checkable
 class Labeller(Protocol):
     """Labels source sentences (lists of words) with PER/ORG/LOC entities."""
 
     def label(self, sentences: Iterable[Words]) -> Iterator[list[Entity]]: ...
 
 
+@runtime_checkable
 class Translator(Protocol):
     """Translates raw sentences, one output per input in input order.
 

@@ -151,6 +151,12 @@ class EflomalAligner(_CorpusAligner):
     ) -> None:
         super().__init__(symmetrization, lowercase, prefix_len)
         self.model = model
+        if n_iterations is not None and not isinstance(n_iterations, int):
+            if len(n_iterations) != 3:
+                raise ValueError(
+                    f"n_iterations: one int or one per stage (3), got {list(n_iterations)}"
+                )
+            n_iterations = (n_iterations[0], n_iterations[1], n_iterations[2])
         self.n_iterations = n_iterations
         self.n_samplers = n_samplers
         self.null_prior = null_prior

@@ -61,7 +61,7 @@ def _resolve_part(config: Path, section: str, args: list[str]) -> Any:
 
 def _config_part(config: Path, section: str, args: list[str]) -> Any:
     """``[section]`` of a config file with CLI overrides, built lazily where shards run."""
-    from ..shards import ConfigPart
+    from ..runner.shards import ConfigPart
 
     return ConfigPart.from_config(_load_config(config, section, args), section)
 
@@ -84,12 +84,12 @@ _SKIP_MALFORMED = typer.Option(False, help="Skip (count, log) invalid record lin
 def _run_options(
     shard_size: int, n_process: int, scheduler: str | None, skip_malformed: bool
 ) -> Any:
-    """The :class:`~xner_spacy.shards.RunOptions` the step options describe."""
-    from ..shards import RunOptions
+    """The :class:`~xner_spacy.runner.shards.RunOptions` the step options describe."""
+    from ..runner.shards import RunOptions
 
     executor = None
     if scheduler:
-        from ..distributed import DaskExecutor
+        from ..runner.distributed import DaskExecutor
 
         executor = DaskExecutor(scheduler, n_workers=max(n_process, 1))
     return RunOptions(
@@ -154,7 +154,7 @@ def prepare_cmd(
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
 ) -> None:
     """Parallel text (MAFAND-MT, every split) → tokenised pair records, test sentences removed."""
-    from ..steps import prepare_parallel
+    from ..runner.steps import prepare_parallel
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -175,7 +175,7 @@ def label_cmd(
     skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
     """Label the source side with the configured labeller (fills src_ents)."""
-    from ..steps import label_records
+    from ..runner.steps import label_records
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -202,7 +202,7 @@ def align_cmd(
     Statistical aligners (eflomal, fast_align) train on the whole corpus, so they run once,
     unsharded; per-pair (neural) aligners run shard by shard.
     """
-    from ..steps import align_records
+    from ..runner.steps import align_records
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -234,8 +234,8 @@ def project_cmd(
     """
     from ..projection.corpus import SECTIONS, passes_from
     from ..registry import resolve_section
-    from ..shards import ConfigPart
-    from ..steps import corpus_pass, project_records
+    from ..runner.shards import ConfigPart
+    from ..runner.steps import corpus_pass, project_records
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -296,7 +296,7 @@ def propose_cmd(
     skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
     """Spans a target NER model proposes (meta ner_spans), for NER-candidate matching."""
-    from ..steps import propose_spans
+    from ..runner.steps import propose_spans
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -320,7 +320,7 @@ def convert_cmd(
     skip_malformed: bool = _SKIP_MALFORMED,
 ) -> None:
     """Projected records → spaCy DocBins for training (silver train/dev split)."""
-    from ..steps import convert_records
+    from ..runner.steps import convert_records
 
     _setup_logging()
     t0 = time.perf_counter()

@@ -45,7 +45,7 @@ class TeacherCorpus:
 
     def __init__(
         self,
-        path: str | Path,
+        path: str | Path | None,
         *,
         teachers: Mapping[str, Teacher],
         weights: WeightSpec = "uniform",
@@ -58,6 +58,8 @@ class TeacherCorpus:
         max_length: int = 0,
         limit: int = 0,
     ) -> None:
+        if path is None:
+            raise ValueError("xner.TeacherCorpus.v1 needs a path (set paths.train)")
         if not teachers:
             raise ValueError("TeacherCorpus needs at least one teacher")
         self.path = Path(path)

@@ -6,8 +6,8 @@ For sources ``s_1 … s_K`` (in the given order) it builds, resumably:
    source side labelled by ``s_i``'s pipeline, word-aligned by the projection config's
    statistical aligner (trained on the NTREX pair plus the MAFAND-MT pair where one exists),
    projected, converted to train/dev DocBins (silver dev held out by id hash);
-2. **voted projections** for ``k = 2 … K``: :func:`xner_spacy.multisource.vote_records` over the
-   first ``k`` projections;
+2. **voted projections** for ``k = 2 … K``:
+   :func:`xner_spacy.runner.multisource.vote_records` over the first ``k`` projections;
 3. **unlabelled target text**: MAFAND-MT target sides and MasakhaNER 2.0 *train* sentences
    without labels, held-out test sentences removed (:mod:`.text`);
 
@@ -175,10 +175,10 @@ def build_silver(settings: ExperimentSettings, source: SourceSpec) -> dict[str, 
 
     from ..io.parallel import _pair_dir
     from ..labelling.spacy_labeller import SpacyLabeller
-    from ..multisource import prepare_ntrex
     from ..registry import resolve_section
-    from ..steps import align_records, convert_records, label_records, prepare_parallel
-    from ..steps import project_records as project
+    from ..runner.multisource import prepare_ntrex
+    from ..runner.steps import align_records, convert_records, label_records, prepare_parallel
+    from ..runner.steps import project_records as project
 
     folder = _silver_dir(settings, source.lang)
     folder.mkdir(parents=True, exist_ok=True)
@@ -214,8 +214,8 @@ def build_silver(settings: ExperimentSettings, source: SourceSpec) -> dict[str, 
 
 def build_votes(settings: ExperimentSettings, k: int, force: bool = False) -> dict[str, Any]:
     """Voted projections of the first ``k`` sources, converted to train/dev DocBins."""
-    from ..multisource import vote_records
-    from ..steps import convert_records
+    from ..runner.multisource import vote_records
+    from ..runner.steps import convert_records
 
     folder = _voted_dir(settings, k)
     folder.mkdir(parents=True, exist_ok=True)
@@ -470,7 +470,7 @@ def _run_all(settings: ExperimentSettings, jobs: list[TrainJob]) -> list[dict[st
 
 def order_sources_by_agreement(settings: ExperimentSettings, result: dict[str, Any]) -> None:
     """Reorder ``settings.sources`` by projection agreement; record it in ``result``."""
-    from ..multisource import projection_agreement
+    from ..runner.multisource import projection_agreement
 
     paths = {s.lang: _silver_dir(settings, s.lang) / "projected.jsonl" for s in settings.sources}
     agreement = projection_agreement(paths)

@@ -26,7 +26,7 @@ from spacy.pipeline.ner import ner_score
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Model, Optimizer, set_dropout_rate
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
 from .tags import TagSet, convert_distribution, parse_tag
@@ -247,3 +247,46 @@ def _align_rows(eg: Example, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             target[i] = rows[int(js[0])]
             mask[i] = 1.0
     return target, mask
+
+
+_DEFAULT_MODEL = """
+[model]
+@architectures = "spacy.Tagger.v2"
+nO = null
+normalize = true
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
+
+@Language.factory(
+    "xner_student_ner",
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
+    default_config={
+        "model": Config().from_str(_DEFAULT_MODEL)["model"],
+        "scheme": "BILUO",
+        "scorer": {"@scorers": "spacy.ner_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_student_ner(
+    nlp: Language,
+    name: str,
+    model: Model[list[Doc], list[Floats2d]],
+    scheme: str,
+    scorer: Callable[..., Any] | None,
+) -> StudentEntityRecognizer:
+    """Student NER: token softmax trained on soft (teacher) or hard targets, Viterbi-decoded.
+
+    The network is spaCy's own tagger (``spacy.Tagger.v2`` with ``normalize = true``, so
+    it outputs probabilities at inference too); the factory exists to bind the vocab.
+    """
+    return StudentEntityRecognizer(nlp.vocab, model, name, scheme=scheme, scorer=scorer)

@@ -4,7 +4,7 @@ The students of the distillation experiment learn from raw target sentences: the
 of MAFAND-MT (every split, every pair with the target language) and the *train* split of
 MasakhaNER 2.0 with its labels removed. Test sentences never reach it: every sentence of a
 held-out test set (MasakhaNER 2.0 and WikiANN test of the language, via
-:class:`xner_spacy.steps.HeldOutFilter`) is removed, and so are duplicates; both are counted.
+:class:`xner_spacy.runner.steps.HeldOutFilter`) is removed, and so are duplicates; both are counted.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from ..io.atomic import atomic_write
 from ..io.conll import read_conll
 from ..io.parallel import SPLITS, _clean_lines
-from ..steps import HeldOutFilter, held_out_files
+from ..runner.steps import HeldOutFilter, held_out_files
 from ..text import loose_key
 
 #: The corpora :func:`target_sentences` can draw on.

@@ -381,7 +381,7 @@ def prepare_eval_records(
     if len(links) != len(records):
         raise RuntimeError(f"aligner returned {len(links)} alignments for {len(records)} pairs")
     for rec, pairs in zip(records, links, strict=True):
-        rec.alignment = sorted(pairs)
+        rec.set_alignment(pairs, f"{dataset} {src}-{tgt}")
     t3 = time.perf_counter()
     info: dict[str, Any] = {
         "dataset": dataset,
@@ -538,7 +538,7 @@ def run_projection_eval(
     )
     if ner_model is not None:
         from ..labelling.spacy_labeller import load_pipeline
-        from ..steps import predict_spans
+        from ..runner.steps import predict_spans
 
         spans = predict_spans(load_pipeline(ner_model), [r.tgt_words for r in records])
         for rec, found in zip(records, spans, strict=True):

@@ -31,7 +31,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 
 from ..labelling.label_maps import get_label_map, map_label
-from ..types import Aligner, AlignPair, Entity, Projector
+from ..types import Aligner, AlignPair, Entity, Projector, checked_alignment
 
 #: ``doc._`` attribute holding the source-language ``Doc`` of a target ``Doc``.
 SOURCE_ATTR = "xner_source"
@@ -100,15 +100,9 @@ def align_docs(
     if len(links) != len(targets):
         raise ValueError(f"the aligner returned {len(links)} alignments for {len(targets)} pairs")
     out: list[list[AlignPair]] = []
-    for (_, si), (_, ti), pairs in zip(src, tgt, links, strict=True):
-        mapped = set()
-        for i, j in pairs:
-            if not (0 <= i < len(si) and 0 <= j < len(ti)):
-                raise ValueError(
-                    f"the aligner linked ({i}, {j}), out of range for {len(si)}x{len(ti)} words"
-                )
-            mapped.add((si[i], ti[j]))
-        out.append(sorted(mapped))
+    for k, ((_, si), (_, ti), pairs) in enumerate(zip(src, tgt, links, strict=True)):
+        words = checked_alignment(pairs, len(si), len(ti), f"aligner output for doc {k}")
+        out.append(sorted({(si[i], ti[j]) for i, j in words}))
     return out
 
 

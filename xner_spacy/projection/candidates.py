@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .context import NER_SPANS, PairContext, Span
 
@@ -18,6 +18,7 @@ from .context import NER_SPANS, PairContext, Span
 SENTENCE_PUNCT: tuple[str, ...] = (".", "!", "?", ";", "…", "。", "！", "？", "؟", "।", "።")
 
 
+@runtime_checkable
 class CandidateExtractor(Protocol):
     """Proposes target spans that source entity ``k`` may be matched to."""
 

@@ -12,12 +12,13 @@ The model lives behind the scorer (``xner.NMTScorer.v1``), so this module needs 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .candidates import NgramCandidates, SpanCandidates
 from .context import PairContext, Span
 
 
+@runtime_checkable
 class BatchTranslationScorer(Protocol):
     """Scores ``(source text, target text)`` pairs in batch, e.g. ``NMTScorer``."""
 

@@ -105,6 +105,7 @@ def _ner_table(ctx: PairContext, key: str) -> dict[tuple[int, int, str | None], 
     return table
 
 
+@runtime_checkable
 class TranslationScorer(Protocol):
     """``prob(src_text, tgt_text)``: how likely ``tgt_text`` translates ``src_text``."""
 

@@ -30,7 +30,8 @@ class TranslationCache:
     """Key → translation, in memory and, with a ``path``, appended to a JSONL file."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = None if path is None else Path(path)
+        # "" as well as None: a project var left empty means "no cache".
+        self.path = Path(path) if path else None
         self._table: dict[str, str] = {}
         self.skipped_lines = 0
         if self.path is not None:

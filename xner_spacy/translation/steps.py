@@ -3,7 +3,7 @@
 ``translate_corpus`` turns sentences into pair records by machine translation (translate-train
 or translate-test) or adds back-translations to existing records; ``refine_records`` uses those
 back-translations to refine the word alignments (``xner.BackTranslationRefiner.v1``). Both
-stream records and write them atomically, like the steps in :mod:`xner_spacy.steps`; the
+stream records and write them atomically, like the steps in :mod:`xner_spacy.runner.steps`; the
 translator's cache makes an interrupted ``translate`` resume without translating twice.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from ..io.errors import ReadStats, iter_decoded_lines
 from ..io.records import read_records, write_records
 from ..text import nfc, tokenize
-from ..types import Aligner, PairRecord, Translator
+from ..types import Aligner, PairRecord, Translator, checked_alignment
 
 logger = logging.getLogger("xner_spacy")
 
@@ -177,21 +177,6 @@ def translate_corpus(
     return counts
 
 
-def _pairs_in_range(value: Any, n_src: int, n_tgt: int, where: str) -> list[tuple[int, int]]:
-    """Validated ``(i, j)`` pairs from JSON (lists of two ints inside the sentence sizes)."""
-    pairs = []
-    for item in value:
-        if (
-            not isinstance(item, (list, tuple))
-            or len(item) != 2
-            or not all(isinstance(x, int) and not isinstance(x, bool) for x in item)
-            or not (0 <= item[0] < n_src and 0 <= item[1] < n_tgt)
-        ):
-            raise ValueError(f"{where}: bad pair {item!r} for {n_src}x{n_tgt} words")
-        pairs.append((item[0], item[1]))
-    return pairs
-
-
 def refine_records(
     input_path: str | Path, output: str | Path, refiner: Any, aligner: Aligner | None = None
 ) -> dict[str, Any]:
@@ -248,12 +233,14 @@ def refine_records(
             where = f"{input_path}: record {rec.id!r}: meta['{BT_ALIGNMENT}']"
             stored = rec.meta.get(BT_ALIGNMENT)
             if stored is None:
-                bt_links = sorted(next(links))
+                bt_links = checked_alignment(next(links), len(bt), len(rec.tgt_words), where)
                 rec.meta[BT_ALIGNMENT] = [list(p) for p in bt_links]
             else:
-                bt_links = _pairs_in_range(stored, len(bt), len(rec.tgt_words), where)
+                bt_links = checked_alignment(stored, len(bt), len(rec.tgt_words), where)
             counts["links_before"] += len(rec.alignment)
-            rec.alignment = refiner(rec.src_words, bt, rec.alignment, bt_links)
+            rec.set_alignment(
+                refiner(rec.src_words, bt, rec.alignment, bt_links), f"{input_path}: refined"
+            )
             counts["links_after"] += len(rec.alignment)
             counts["refined"] += 1
             yield rec

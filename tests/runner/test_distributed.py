@@ -10,12 +10,12 @@ import pytest
 from spacy.util import registry
 
 from xner_spacy.io.records import read_records, write_records
-from xner_spacy.shards import ConfigPart, Counts, RecordStream, RunOptions, map_records
-from xner_spacy.steps import label_records, project_records
+from xner_spacy.runner.shards import ConfigPart, Counts, RecordStream, RunOptions, map_records
+from xner_spacy.runner.steps import label_records, project_records
 from xner_spacy.types import Entity, PairRecord
 
 pytest.importorskip("dask")
-from xner_spacy.distributed import DaskExecutor, register_step, run_step  # noqa: E402
+from xner_spacy.runner.distributed import DaskExecutor, register_step, run_step  # noqa: E402
 
 
 @pytest.fixture(scope="module")

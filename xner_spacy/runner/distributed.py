@@ -7,7 +7,7 @@ processes or a ``LocalCluster``, and on real clusters through the same API (SSH,
 dask-jobqueue, Kubernetes). Ray's strength, long-lived stateful actors on GPUs, is covered
 well enough here by building each part once per worker process (:class:`~.shards.Part`).
 
-Each task is :func:`xner_spacy.shards.run_shard` for one shard: it builds the step's part
+Each task is :func:`xner_spacy.runner.shards.run_shard` for one shard: it builds the step's part
 from the config section with ``xner_spacy.registry.resolve_section`` (cached per worker),
 runs the same step function as a local run and commits the shard into the shared
 ``<output>.shards`` folder; the client then merges the shards. So a distributed run writes

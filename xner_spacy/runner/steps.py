@@ -15,11 +15,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .io.conll import read_conll
-from .io.errors import ReadStats
-from .io.parallel import mafand_splits, read_parallel
-from .io.records import read_numbered_records, write_records
-from .projection.corpus import CorpusPass
+from ..io.conll import read_conll
+from ..io.errors import ReadStats
+from ..io.parallel import mafand_splits, read_parallel
+from ..io.records import read_numbered_records, write_records
+from ..projection.corpus import CorpusPass
+from ..text import loose_key, tokenize
+from ..types import Aligner, Labeller, PairRecord, Projector, RecordError
 from .shards import (
     Counts,
     Part,
@@ -30,8 +32,6 @@ from .shards import (
     map_records,
     run_sharded,
 )
-from .text import loose_key, tokenize
-from .types import Aligner, AlignPair, Labeller, PairRecord, Projector, RecordError
 
 logger = logging.getLogger("xner_spacy")
 
@@ -218,19 +218,6 @@ def _word_lists(
     return src, tgt
 
 
-def _checked_alignment(rec: PairRecord, pairs: Iterable[AlignPair], where: str) -> list[AlignPair]:
-    """The aligner's links for ``rec``, sorted; an out-of-range link is an aligner bug."""
-    links = sorted(set(pairs))
-    n_src, n_tgt = len(rec.src_words), len(rec.tgt_words)
-    for i, j in links:
-        if not (0 <= i < n_src and 0 <= j < n_tgt):
-            raise RecordError(
-                f"{where}: the aligner linked ({i}, {j}), out of range for the "
-                f"{n_src}x{n_tgt} words of record {rec.id!r}"
-            )
-    return links
-
-
 def align_shard(aligner: Aligner, records: RecordStream, counts: Counts) -> Iterator[PairRecord]:
     """Align one shard's pairs on their own: for aligners with ``per_pair = True``."""
     batch: list[tuple[str, PairRecord]] = []
@@ -240,7 +227,7 @@ def align_shard(aligner: Aligner, records: RecordStream, counts: Counts) -> Iter
     counts["records"] += len(batch)
     counts["links"] += sum(map(len, links))
     for (where, rec), pairs in zip(batch, links, strict=True):
-        rec.alignment = _checked_alignment(rec, pairs, where)
+        rec.set_alignment(pairs, where)
         yield rec
 
 
@@ -297,7 +284,7 @@ def _align_corpus(
     def records() -> Iterator[PairRecord]:
         numbered = read_numbered_records(input_path, skip_invalid=skip_invalid)
         for (line, rec), pairs in zip(numbered, links, strict=True):
-            rec.alignment = _checked_alignment(rec, pairs, f"{input_path}:{line}")
+            rec.set_alignment(pairs, f"{input_path}:{line}")
             yield rec
 
     write_records(output, records())
@@ -410,7 +397,7 @@ def propose_spans(
 
 def predict_spans(nlp: Any, sentences: Sequence[Sequence[str]]) -> list[list[list[Any]]]:
     """``[start, end, label, 1.0]`` for each entity the pipeline finds in each word list."""
-    from .labelling.spacy_labeller import predict_entities
+    from ..labelling.spacy_labeller import predict_entities
 
     return [
         [[e.start, e.end, e.label, 1.0] for e in ents]
@@ -426,7 +413,7 @@ def dev_split(record_id: str, dev_fraction: float, seed: int = 0) -> bool:
 
 def _docbin_of(path: Path, located: list[tuple[str, PairRecord]], doubtful: str) -> Counts:
     """``records_to_docbin`` over ``(file:line, record)`` pairs; errors name the line."""
-    from .io.docbin import records_to_docbin
+    from ..io.docbin import records_to_docbin
 
     where = ""
 
@@ -474,7 +461,7 @@ def convert_records(
     Shards are converted separately and their DocBins merged, which gives the same bytes
     as converting in one pass.
     """
-    from .io.docbin import _DOUBTFUL_MODES, DOCBIN_COUNTS, merge_docbins
+    from ..io.docbin import _DOUBTFUL_MODES, DOCBIN_COUNTS, merge_docbins
 
     if doubtful not in _DOUBTFUL_MODES:
         raise ValueError(f"doubtful must be one of {_DOUBTFUL_MODES}, got {doubtful!r}")

@@ -16,7 +16,7 @@ from xner_spacy.projection.corpus import (
     run_passes,
 )
 from xner_spacy.projection.heuristic import HeuristicProjector
-from xner_spacy.steps import (
+from xner_spacy.runner.steps import (
     HeldOutFilter,
     align_records,
     convert_records,

@@ -3,7 +3,7 @@
 A step's input is cut into shards of ``shard_size`` records by byte range, in one streaming
 pass that also hashes each shard. A top-level (spawn-safe, picklable) function processes
 one shard — here, in local worker processes (``n_process``) or as a Dask task
-(:mod:`xner_spacy.distributed`) — writes the shard's output atomically to
+(:mod:`xner_spacy.runner.distributed`) — writes the shard's output atomically to
 ``<output>.shards/<index><suffix>`` and then its completion marker ``<index>.done.json``.
 When every shard is complete the step merges them atomically into ``output`` (JSONL: byte
 concatenation, so a sharded run writes exactly the bytes of a single pass) and removes the
@@ -40,10 +40,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from .io.atomic import atomic_write
-from .io.errors import ReadStats
-from .io.records import read_numbered_records, write_records
-from .types import PairRecord
+from ..io.atomic import atomic_write
+from ..io.errors import ReadStats
+from ..io.records import read_numbered_records, write_records
+from ..types import PairRecord
 
 logger = logging.getLogger("xner_spacy")
 
@@ -172,7 +172,7 @@ class ConfigPart(Part):
         return cls(section, copy.deepcopy(dict(cfg[section])))
 
     def _build(self) -> Any:
-        from .registry import resolve_section
+        from ..registry import resolve_section
 
         return resolve_section({self.section: self.config}, self.section)
 
@@ -187,7 +187,7 @@ class PipelinePart(Part):
     model: str
 
     def _build(self) -> Any:
-        from .labelling.spacy_labeller import load_pipeline
+        from ..labelling.spacy_labeller import load_pipeline
 
         return load_pipeline(self.model)
 
@@ -275,7 +275,7 @@ def _canonical(value: Any) -> str:
 
 def fingerprint(step: str, part: Part | None, params: Mapping[str, Any]) -> str:
     """Hash of everything besides the input that decides a step's output."""
-    from . import __version__
+    from .. import __version__
 
     described = None if part is None else part.describe()
     payload = {"step": step, "version": __version__, "part": described, "params": dict(params)}

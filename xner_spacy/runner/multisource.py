@@ -14,12 +14,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .io.docbin import is_doubtful
-from .io.parallel import ntrex_pair
-from .io.records import read_numbered_records, read_records, write_records
-from .projection.multisource import vote
+from ..io.docbin import is_doubtful
+from ..io.parallel import ntrex_pair
+from ..io.records import read_numbered_records, read_records, write_records
+from ..projection.multisource import vote
+from ..types import PairRecord, RecordError
 from .steps import write_pair_records
-from .types import PairRecord, RecordError
 
 NTREX_PREFIX = "ntrex"
 
@@ -41,7 +41,7 @@ def prepare_ntrex(
 ) -> dict[str, Any]:
     """NTREX-128 ``src``–``tgt`` lines → tokenised pair records, minus test-set sentences.
 
-    As :func:`xner_spacy.steps.prepare_parallel` does for MAFAND-MT: target-language test
+    As :func:`xner_spacy.runner.steps.prepare_parallel` does for MAFAND-MT: target-language test
     sentences (MasakhaNER 2.0, WikiANN) and the CoNLL files in ``exclude`` are removed by
     normalised text, and the removal is counted.
     """
