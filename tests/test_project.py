@@ -66,3 +66,53 @@ def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Pat
     requirements, ents = out.strip().splitlines()
     assert "xner-spacy" in requirements
     assert "('Ada', 'PER')" in ents or "('Lagos', 'LOC')" in ents
+
+
+# --- project.yml itself, as explosion/projects' test_project_*.py check theirs ---------------
+
+
+def _project() -> dict:  # type: ignore[type-arg]
+    from weasel.schemas import ProjectConfigSchema, validate
+    from weasel.util import load_project_config
+
+    config = load_project_config(REPO)  # substitutes ${vars.*}; fails on an unknown var
+    assert not validate(ProjectConfigSchema, config)
+    return config
+
+
+def test_project_commands_declare_deps_and_outputs() -> None:
+    for cmd in _project()["commands"]:
+        assert cmd.get("deps"), f"{cmd['name']} has no deps: weasel cannot tell when to rerun it"
+        assert cmd.get("outputs"), f"{cmd['name']} has no outputs: weasel cannot skip it"
+
+
+def test_project_outputs_are_never_shared() -> None:
+    owner: dict[str, str] = {}
+    for cmd in _project()["commands"]:
+        for out in cmd["outputs"]:
+            assert out not in owner, f"{out} is written by {owner.get(out)} and {cmd['name']}"
+            owner[out] = cmd["name"]
+
+
+def test_project_nests_no_project_runs_and_workflows_name_commands() -> None:
+    config = _project()
+    names = {cmd["name"] for cmd in config["commands"]}
+    for cmd in config["commands"]:
+        for line in cmd["script"]:
+            assert "project run" not in line, f"{cmd['name']} nests a project run: {line}"
+    for flow, steps in config["workflows"].items():
+        assert set(steps) <= names, f"workflow {flow} names unknown commands"
+
+
+def test_project_steps_read_what_earlier_steps_write() -> None:
+    """In each workflow, a dep under the project's own folders is an earlier step's output."""
+    config = _project()
+    by_name = {cmd["name"]: cmd for cmd in config["commands"]}
+    own = tuple(f"{d}/" for d in ("corpus", "training", "metrics", "packages"))
+    for flow, steps in config["workflows"].items():
+        made: set[str] = set()
+        for step in steps:
+            for dep in by_name[step]["deps"]:
+                if dep.startswith(own) and flow in ("all", "translate-train", "target-models"):
+                    assert dep in made, f"{flow}: {step} reads {dep} before any step writes it"
+            made.update(by_name[step]["outputs"])
