@@ -84,6 +84,8 @@ def test_project_commands_declare_deps_and_outputs() -> None:
     for cmd in _project()["commands"]:
         assert cmd.get("deps"), f"{cmd['name']} has no deps: weasel cannot tell when to rerun it"
         assert cmd.get("outputs"), f"{cmd['name']} has no outputs: weasel cannot skip it"
+        for path in cmd["deps"] + cmd["outputs"]:  # two list items merged by interpolation
+            assert ", " not in path, f"{cmd['name']}: {path!r}"
 
 
 def test_project_outputs_are_never_shared() -> None:

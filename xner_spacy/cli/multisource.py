@@ -30,7 +30,7 @@ def prepare_ntrex_cmd(
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
 ) -> None:
     """NTREX-128 src–tgt lines → pair records (one id per line for all sources), tests removed."""
-    from ..multisource import prepare_ntrex
+    from ..runner.multisource import prepare_ntrex
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -68,7 +68,7 @@ def vote_cmd(
 
     Convert the output like any projection: ``xner convert voted.jsonl corpus/voted``.
     """
-    from ..multisource import vote_records
+    from ..runner.multisource import vote_records
 
     _setup_logging()
     t0 = time.perf_counter()
