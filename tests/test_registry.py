@@ -183,6 +183,11 @@ NON_DEFAULT: dict[str, dict[str, object]] = {
         "on_overflow": "truncate",
         "threshold": 0.01,
     },
+    "xner.CombinedAligner.v1": {
+        "first": {"@misc": "xner.FastAlignAligner.v1", "iterations": 2},
+        "second": {"@misc": "xner.SimAlignAligner.v1", "model": "tiny-m"},
+        "rule": "union",
+    },
     "xner.BackTranslationRefiner.v1": {"rule": "intersect", "threshold": 0.5, "min_fuzzy_len": 3},
     "xner.HeuristicProjector.v1": {
         "variant": "paper",

@@ -18,6 +18,7 @@ from typing import Any
 from spacy.util import registry
 
 from .alignment.backtranslation import BackTranslationRefiner
+from .alignment.combined import CombinedAligner
 from .alignment.neural import SimAlignAligner, SoftmaxAligner
 from .alignment.statistical import EflomalAligner, FastAlignAligner
 
@@ -71,6 +72,7 @@ registry.misc("xner.EflomalAligner.v1")(EflomalAligner)
 registry.misc("xner.FastAlignAligner.v1")(FastAlignAligner)
 registry.misc("xner.SimAlignAligner.v1")(SimAlignAligner)
 registry.misc("xner.SoftmaxAligner.v1")(SoftmaxAligner)
+registry.misc("xner.CombinedAligner.v1")(CombinedAligner)
 registry.misc("xner.BackTranslationRefiner.v1")(BackTranslationRefiner)
 # projectors, candidates, scores, corpus-level passes
 registry.misc("xner.HeuristicProjector.v1")(HeuristicProjector)
