@@ -20,7 +20,9 @@ import pytest
 import spacy
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from xner_spacy.cli import app
 from xner_spacy.io.conll import read_conll, write_conll
 from xner_spacy.io.docbin import read_docbin
 from xner_spacy.io.errors import DataFormatError, ReadStats
@@ -259,6 +261,126 @@ def test_tags_outside_the_label_set(tmp_path: Path, caplog: pytest.LogCaptureFix
         sents = list(read_conll(gold, skip_malformed=True, stats=stats))
     assert sents[0].words == ["saw", "Bola"] and stats.skipped == {"malformed tag": 1}
     assert f"{gold}:1: skipped (malformed tag)" in caplog.text
+
+
+# --- through the CLI: unknown entity types, empty inputs, mojibake ----------------------------
+
+CLI = CliRunner()
+
+
+def _cli(*args: str) -> Any:
+    return CLI.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def ruler_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pipeline that tags "Ada" PER and "Lagos" LOC: something `xner evaluate` can score."""
+    nlp = spacy.blank("xx")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PER", "pattern": "Ada"}, {"label": "LOC", "pattern": "Lagos"}])
+    path = tmp_path_factory.mktemp("ruler") / "model"
+    nlp.to_disk(path)
+    return path
+
+
+def test_convert_gold_refuses_an_unknown_entity_type(tmp_path: Path) -> None:
+    gold = tmp_path / "g.txt"
+    gold.write_text("Ada B-PER\nin O\nLagos B-PLACE\nCity I-PLACE\n\n", encoding="utf8")
+    out = tmp_path / "g.spacy"
+    proc = _xner("convert-gold", str(gold), str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{gold}:3: unknown tag 'B-PLACE' (allowed: LOC, ORG, PER" in proc.stderr
+    assert "--unknown-labels drop" in proc.stderr and not out.exists()
+
+    result = _cli("convert-gold", gold, out, "--unknown-labels", "drop")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["dropped_labels"] == {"PLACE": 1}
+    docs = list(read_docbin(out, spacy.blank("xx").vocab))
+    assert [(e.text, e.label_) for e in docs[0].ents] == [("Ada", "PER")]
+
+    result = _cli("convert-gold", gold, out, "--label-map", "conll,PLACE=LOC")
+    assert result.exit_code == 0, result.output
+    docs = list(read_docbin(out, spacy.blank("xx").vocab))
+    assert [(e.text, e.label_) for e in docs[0].ents] == [("Ada", "PER"), ("Lagos City", "LOC")]
+    assert _cli("convert-gold", gold, out, "--unknown-labels", "keep").exit_code == 2
+
+
+def test_evaluate_refuses_an_unknown_gold_type_but_ignores_date(
+    tmp_path: Path, ruler_model: Path
+) -> None:
+    gold = tmp_path / "test.txt"
+    gold.write_text("Ada B-PER\nin O\nLagos B-LOC\nMonday B-DATE\n\n", encoding="utf8")
+    result = _cli("evaluate", ruler_model, gold)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["f1"] == 1.0
+    gold.write_text("Ada B-PER\nin O\nLagos B-PLACE\n\n", encoding="utf8")
+    result = _cli("evaluate", ruler_model, gold)
+    assert result.exit_code == 1 and isinstance(result.exception, DataFormatError)
+    assert str(result.exception).startswith(f"{gold}:3: unknown tag 'B-PLACE'")
+    result = _cli("evaluate", ruler_model, gold, "--gold-label-map", "PLACE=LOC")
+    assert result.exit_code == 0 and json.loads(result.stdout)["f1"] == 1.0
+    result = _cli("evaluate", ruler_model, gold, "--unknown-labels", "drop")
+    summary = json.loads(result.stdout)
+    assert summary["dropped_labels"] == {"PLACE": 1} and summary["precision"] == 0.5
+
+
+def test_empty_inputs_are_refused_by_the_cli(tmp_path: Path, ruler_model: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\n \n")
+    docstart = tmp_path / "docstart.txt"
+    docstart.write_text("-DOCSTART- -X- -X- O\n\n", encoding="utf8")
+    cfg = tmp_path / "p.cfg"
+    cfg.write_text('[projector]\n@misc = "xner.HeuristicProjector.v1"\n')
+    runs = {
+        "convert-gold": ["convert-gold", empty, tmp_path / "o.spacy"],
+        "convert-gold (only -DOCSTART-)": ["convert-gold", docstart, tmp_path / "o.spacy"],
+        "project": ["project", blank, tmp_path / "o.jsonl", "--config", cfg],
+        "evaluate": ["evaluate", ruler_model, empty],
+        "label": ["label", empty, tmp_path / "l.jsonl", "--config", cfg],
+        "convert": ["convert", blank, tmp_path / "corpus"],
+    }
+    for what, args in runs.items():
+        result = _cli(*args)
+        assert result.exit_code == 1, what
+        assert "--allow-empty" in result.output, what
+        assert any(f"{p} " in result.output for p in (empty, blank, docstart)), what
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["empty.txt", "blank.jsonl", "docstart.txt", "p.cfg"]
+    )
+    for what in ("convert-gold", "project", "evaluate"):
+        result = _cli(*runs[what], "--allow-empty")
+        assert result.exit_code == 0, (what, result.output)
+    assert json.loads(_cli(*runs["evaluate"], "--allow-empty").stdout)["sentences"] == 0
+
+
+def test_mojibake_is_reported_repaired_or_refused_by_the_cli(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    gold = tmp_path / "es.txt"
+    gold.write_text("Vive O\nen O\nLa B-LOC\nCoruÃ±a I-LOC\n\n", encoding="utf8")
+    out = tmp_path / "es.spacy"
+    with caplog.at_level(logging.WARNING, logger="xner_spacy.io"):
+        result = _cli("convert-gold", gold, out)
+    assert result.exit_code == 0 and json.loads(result.stdout)["mojibake_lines"] == 1
+    assert f"{gold}:4: 'CoruÃ±a' → 'Coruña'" in caplog.text and "1 line(s)" in caplog.text
+    assert _cli("convert-gold", gold, out, "--mojibake", "fix").exit_code == 0
+    docs = list(read_docbin(out, spacy.blank("xx").vocab))
+    assert [e.text for e in docs[0].ents] == ["La Coruña"]
+    result = _cli("convert-gold", gold, out, "--mojibake", "error")
+    assert result.exit_code == 1 and str(result.exception).startswith(f"{gold}:4: mojibake")
+
+    pair = tmp_path / "data" / "mafand" / "en-zzz"
+    pair.mkdir(parents=True)
+    (pair / "train.en").write_text("Itâ€™s Ada .\nOk .\n", encoding="utf8")
+    (pair / "train.zzz").write_text("Ada ni .\nO dara .\n", encoding="utf8")
+    pairs = tmp_path / "pairs.jsonl"
+    base = ["prepare", "--data-dir", tmp_path / "data", "--src", "en", "--tgt", "zzz"]
+    result = _cli(*base, "--output", pairs, "--mojibake", "fix")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["mojibake_lines"] == 1
+    assert "’s" in next(read_records(pairs)).src_words
 
 
 # --- JSONL records with missing or wrong-typed fields ---------------------------------------

@@ -106,9 +106,28 @@ def test_label_map_and_labels(tmp_path: Path) -> None:
 def test_unknown_tag_names_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "a O\n\nb O\nc B-FOO\n")
     with pytest.raises(
-        DataFormatError, match=r"x\.txt:4: unknown tag 'B-FOO' \(allowed: LOC, PER\)"
+        DataFormatError,
+        match=r"x\.txt:4: unknown tag 'B-FOO' \(allowed: LOC, PER; .*--unknown-labels drop\)",
     ):
         list(read_conll(path, labels={"PER", "LOC"}))
+
+
+def test_unknown_types_dropped_and_counted_by_entity(tmp_path: Path) -> None:
+    path = write(tmp_path, "a B-FOO\nb I-FOO\nc B-FOO\nd B-PER\ne I-MISC\nf O\ng I-FOO\n")
+    stats = ReadStats()
+    sents = list(
+        read_conll(
+            path,
+            labels={"PER"},
+            label_map={"MISC": None},
+            unknown_labels="drop",
+            stats=stats,
+        )
+    )
+    assert sents[0].ents == [Entity(3, 4, "PER")]
+    assert stats.dropped_labels == {"FOO": 3, "MISC": 1}
+    with pytest.raises(ValueError, match="unknown_labels"):
+        list(read_conll(path, unknown_labels="map"))
 
 
 @pytest.mark.parametrize(

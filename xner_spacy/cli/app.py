@@ -101,34 +101,118 @@ def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
+# Input checks shared by the steps: empty input, entity types outside the label set, mojibake.
+_ALLOW_EMPTY = typer.Option(
+    False, help="Accept an input with nothing in it (by default an error: a wrong path or a "
+    "failed earlier step)"
+)  # fmt: skip
+_MOJIBAKE = typer.Option(
+    "warn",
+    help="Text that looks like mojibake (UTF-8 read with the wrong codec: 'CoruÃ±a' for "
+    "'Coruña'): warn (count, log the first file:line) | fix (repair with ftfy) | error",
+)
+_UNKNOWN_LABELS = typer.Option(
+    "error",
+    help="Gold entity types outside the allowed labels: error (naming file:line) | drop "
+    "(read as O, counted in the summary's dropped_labels)",
+)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{name} must be one of {' | '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _require_content(path: Path, allow_empty: bool) -> None:
+    """Refuse an input file with nothing but whitespace, unless ``--allow-empty``."""
+    if allow_empty:
+        return
+    with open(path, "rb") as fh:
+        if not any(line.strip() for line in fh):
+            raise _fail(ValueError(f"{path} is empty; pass --allow-empty to accept that"))
+
+
+def _gold_label_map(spec: str) -> dict[str, str | None]:
+    """``conll,PLACE=LOC,DATE=`` → a gold label map: built-in maps, then FROM=TO pairs."""
+    from ..labelling.label_maps import get_label_map
+
+    mapping: dict[str, str | None] = {}
+    for item in (x.strip() for x in spec.split(",")):
+        if not item:
+            continue
+        if "=" in item:
+            src, _, dst = item.partition("=")
+            if not src.strip():
+                raise typer.BadParameter(f"expected FROM=TO in the label map, got {item!r}")
+            mapping[src.strip()] = dst.strip() or None
+        else:
+            try:
+                mapping.update(get_label_map(item))
+            except ValueError as err:
+                raise typer.BadParameter(str(err)) from None
+    return mapping
+
+
+def _label_list(spec: str) -> list[str]:
+    return [x.strip() for x in spec.split(",") if x.strip()]
+
+
+_GOLD_LABEL_MAP_HELP = (
+    "Map gold entity types first: built-in maps (conll: MISC dropped; conll+misc; identity) "
+    "and/or FROM=TO pairs, comma-separated, e.g. 'conll,PLACE=LOC' ('DATE=' drops DATE)"
+)
+
+
 @app.command("convert-gold")
 def convert_gold_cmd(
     input_path: Path = typer.Argument(..., exists=True, help="CoNLL-style NER file"),
     output: Path = typer.Argument(..., help="Output .spacy (DocBin)"),
-    label_map: str = typer.Option(
-        "conll", help="Built-in label map name (MISC dropped by 'conll')"
+    label_map: str = typer.Option("conll", help=_GOLD_LABEL_MAP_HELP),
+    labels: str | None = typer.Option(
+        None,
+        help="Entity types allowed after mapping, comma-separated (default: the types the "
+        "label map produces, else PER,ORG,LOC)",
     ),
+    unknown_labels: str = _UNKNOWN_LABELS,
     lang: str = typer.Option("xx", help="spaCy language of the vocab"),
     skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed lines"),
+    allow_empty: bool = _ALLOW_EMPTY,
+    mojibake: str = _MOJIBAKE,
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
 ) -> None:
-    """Gold CoNLL/BIO/IOB1 NER data → DocBin (e.g. to train a source-language labeller)."""
+    """Gold CoNLL/BIO/IOB1 NER data → DocBin (e.g. to train a source-language labeller).
+
+    Every entity type must be one of --labels after --label-map: any other is an error naming
+    file:line (or, with --unknown-labels drop, read as O and counted).
+    """
     import spacy
 
-    from ..io.conll import read_conll
+    from ..io.conll import UNKNOWN_LABELS, read_conll
     from ..io.docbin import sentences_to_docbin
     from ..io.errors import ReadStats
-    from ..labelling.label_maps import get_label_map
+    from ..io.mojibake import MODES
 
     _setup_logging()
     t0 = time.perf_counter()
+    mapping = _gold_label_map(label_map)
+    allowed = _label_list(labels) if labels is not None else sorted(
+        {v for v in mapping.values() if v} or {"PER", "ORG", "LOC"}
+    )  # fmt: skip
     read_stats = ReadStats()
-    sents = read_conll(
-        input_path,
-        label_map=get_label_map(label_map) or None,
-        skip_malformed=skip_malformed,
-        stats=read_stats,
+    sents = list(
+        read_conll(
+            input_path,
+            labels=allowed,
+            label_map=mapping,
+            skip_malformed=skip_malformed,
+            stats=read_stats,
+            unknown_labels=_choice("--unknown-labels", unknown_labels, UNKNOWN_LABELS),
+            mojibake=_choice("--mojibake", mojibake, MODES),
+        )
     )
+    if not sents and not allow_empty:
+        raise _fail(ValueError(f"{input_path} has no sentences; pass --allow-empty to accept"))
     n = sentences_to_docbin(output, sents, spacy.blank(lang).vocab)
     _emit(
         "convert-gold",
@@ -136,7 +220,10 @@ def convert_gold_cmd(
             "input": str(input_path),
             "output": str(output),
             "docs": n,
+            "labels": allowed,
+            "dropped_labels": dict(read_stats.dropped_labels),
             "skipped_lines": dict(read_stats.skipped),
+            "mojibake_lines": read_stats.mojibake,
         },
         stats,
         t0,
@@ -151,14 +238,19 @@ def prepare_cmd(
     output: Path = typer.Option(..., help="Output JSONL records"),
     exclude: list[Path] = typer.Option([], help="Extra CoNLL test files to keep out"),
     limit: int = typer.Option(0, help="Keep only the first N pairs (0: all)"),
+    mojibake: str = _MOJIBAKE,
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
 ) -> None:
     """Parallel text (MAFAND-MT, every split) → tokenised pair records, test sentences removed."""
+    from ..io.mojibake import MODES
     from ..runner.steps import prepare_parallel
 
     _setup_logging()
     t0 = time.perf_counter()
-    summary = prepare_parallel(data_dir, src, tgt, output, exclude=exclude, limit=limit)
+    summary = prepare_parallel(
+        data_dir, src, tgt, output, exclude=exclude, limit=limit,
+        mojibake=_choice("--mojibake", mojibake, MODES),
+    )  # fmt: skip
     _emit("prepare", {"output": str(output), **summary}, stats, t0)
 
 
@@ -173,11 +265,13 @@ def label_cmd(
     n_process: int = _N_PROCESS,
     scheduler: str | None = _SCHEDULER,
     skip_malformed: bool = _SKIP_MALFORMED,
+    allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Label the source side with the configured labeller (fills src_ents)."""
     from ..runner.steps import label_records
 
     _setup_logging()
+    _require_content(input_path, allow_empty)
     t0 = time.perf_counter()
     labeller = _config_part(config, "labeller", ctx.args)
     options = _run_options(shard_size, n_process, scheduler, skip_malformed)
@@ -196,6 +290,7 @@ def align_cmd(
     n_process: int = _N_PROCESS,
     scheduler: str | None = _SCHEDULER,
     skip_malformed: bool = _SKIP_MALFORMED,
+    allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Word-align source and target words with the configured aligner (fills alignment).
 
@@ -205,6 +300,7 @@ def align_cmd(
     from ..runner.steps import align_records
 
     _setup_logging()
+    _require_content(input_path, allow_empty)
     t0 = time.perf_counter()
     aligner = _config_part(config, "aligner", ctx.args)
     options = _run_options(shard_size, n_process, scheduler, skip_malformed)
@@ -223,6 +319,7 @@ def project_cmd(
     n_process: int = _N_PROCESS,
     scheduler: str | None = _SCHEDULER,
     skip_malformed: bool = _SKIP_MALFORMED,
+    allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Project source entities onto the target words (fills tgt_ents).
 
@@ -238,6 +335,7 @@ def project_cmd(
     from ..runner.steps import corpus_pass, project_records
 
     _setup_logging()
+    _require_content(input_path, allow_empty)
     t0 = time.perf_counter()
     cfg = _load_config(config, "projector", ctx.args)  # read once: projector and passes
     projector = ConfigPart.from_config(cfg, "projector")
@@ -294,11 +392,13 @@ def propose_cmd(
     n_process: int = _N_PROCESS,
     scheduler: str | None = _SCHEDULER,
     skip_malformed: bool = _SKIP_MALFORMED,
+    allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Spans a target NER model proposes (meta ner_spans), for NER-candidate matching."""
     from ..runner.steps import propose_spans
 
     _setup_logging()
+    _require_content(input_path, allow_empty)
     t0 = time.perf_counter()
     options = _run_options(shard_size, n_process, scheduler, skip_malformed)
     _emit("propose", propose_spans(input_path, output, model, options=options), stats, t0)
@@ -318,11 +418,13 @@ def convert_cmd(
     n_process: int = _N_PROCESS,
     scheduler: str | None = _SCHEDULER,
     skip_malformed: bool = _SKIP_MALFORMED,
+    allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Projected records → spaCy DocBins for training (silver train/dev split)."""
     from ..runner.steps import convert_records
 
     _setup_logging()
+    _require_content(input_path, allow_empty)
     t0 = time.perf_counter()
     summary = convert_records(
         input_path,
@@ -435,30 +537,55 @@ def evaluate_cmd(
     label_map: str = typer.Option(
         "identity", help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)"
     ),
+    ignore_labels: str = typer.Option(
+        "DATE,MISC",
+        help="Gold entity types that are known but not scored, comma-separated (MasakhaNER's "
+        "DATE, CoNLL's MISC); any other type outside --labels is unknown",
+    ),
+    gold_label_map: str = typer.Option("", help=_GOLD_LABEL_MAP_HELP),
+    unknown_labels: str = _UNKNOWN_LABELS,
     skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed gold lines"),
+    allow_empty: bool = _ALLOW_EMPTY,
+    mojibake: str = _MOJIBAKE,
 ) -> None:
-    """Exact-span P/R/F1 (micro and per label) of a pipeline on gold data; DATE etc. ignored."""
+    """Exact-span P/R/F1 (micro and per label) of a pipeline on gold data; DATE etc. ignored.
+
+    Gold entity types must be in --labels or --ignore-labels (after --gold-label-map): any
+    other is an error naming file:line, or with --unknown-labels drop, dropped and counted.
+    """
     from ..evaluation.model import evaluate_pipeline
-    from ..io.conll import read_conll
+    from ..io.conll import UNKNOWN_LABELS, read_conll
     from ..io.errors import ReadStats
+    from ..io.mojibake import MODES
     from ..labelling.label_maps import get_label_map
     from ..labelling.spacy_labeller import load_pipeline
 
     _setup_logging()
     t0 = time.perf_counter()
-    nlp = load_pipeline(model)
+    label_set = _label_list(labels)
     read_stats = ReadStats()
-    gold = [
-        (s.words, s.ents) for s in read_conll(test, skip_malformed=skip_malformed, stats=read_stats)
-    ]
-    label_set = [x.strip() for x in labels.split(",") if x.strip()]
+    sents = read_conll(
+        test,
+        labels={*label_set, *_label_list(ignore_labels)},
+        label_map=_gold_label_map(gold_label_map),
+        skip_malformed=skip_malformed,
+        stats=read_stats,
+        unknown_labels=_choice("--unknown-labels", unknown_labels, UNKNOWN_LABELS),
+        mojibake=_choice("--mojibake", mojibake, MODES),
+    )
+    gold = [(s.words, s.ents) for s in sents]
+    if not gold and not allow_empty:
+        raise _fail(ValueError(f"{test} has no sentences; pass --allow-empty to accept"))
+    nlp = load_pipeline(model)
     metrics = evaluate_pipeline(nlp, gold, label_set, get_label_map(label_map))
     summary = {
         "model": model,
         "test": str(test),
         "labels": label_set,
         **metrics,
+        "dropped_labels": dict(read_stats.dropped_labels),
         "skipped_lines": dict(read_stats.skipped),
+        "mojibake_lines": read_stats.mojibake,
     }
     _emit("evaluate", summary, output, t0)
 

@@ -9,6 +9,11 @@ continue an open entity of type X on the previous token and otherwise start a ne
 reads IOB1 (where ``I-`` starts entities), IOB2/BIO and BIOES/BILUO correctly. Every entity
 started by ``I-``/``E-``/``L-`` is counted in ``ReadStats.repaired``: expected for IOB1 files,
 a sign of broken BIO otherwise.
+
+Entity types outside the allowed ``labels`` are an error naming ``file:line``, or with
+``unknown_labels="drop"`` are read as ``O`` and counted in ``ReadStats.dropped_labels``. Tokens
+that look like mojibake are counted and logged, repaired or refused (``mojibake``; see
+:mod:`.mojibake`).
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from ..text import nfc
 from ..types import Entity
 from .atomic import atomic_write
 from .errors import DataFormatError, ReadStats, iter_decoded_lines, note_skip
+from .mojibake import MojibakeCheck
 
 _COL_RE = re.compile(r"[ \t]+")
 _TAG_RE = re.compile(r"^([BIESLU])-(\S+)$")
 _DOCSTART = "-DOCSTART-"
 _STARTS = frozenset("BSU")
 _ENDS = frozenset("ESLU")
+UNKNOWN_LABELS = ("error", "drop")
 
 
 @dataclass
@@ -122,21 +129,37 @@ class _SentenceBuilder:
     path: str
     labels: Collection[str] | None
     label_map: Mapping[str, str | None]
+    drop_unknown: bool = False
+    stats: ReadStats | None = None
     words: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     parsed: list[tuple[str, str | None]] = field(default_factory=list)
     line: int = 0
+    _dropping: str | None = None
 
     def add(self, line_no: int, word: str, tag: str, parsed: tuple[str, str | None]) -> None:
         """Append one token, mapping its entity type and checking it against ``labels``."""
-        prefix, label = parsed
-        if label is not None:
-            label = self.label_map.get(label, label)
+        prefix, raw = parsed
+        label = raw
+        if raw is not None:
+            label = self.label_map.get(raw, raw)
             if label is not None and self.labels is not None and label not in self.labels:
-                allowed = ", ".join(sorted(self.labels))
-                raise DataFormatError(
-                    self.path, line_no, f"unknown tag {tag!r} (allowed: {allowed})"
-                )
+                if not self.drop_unknown:
+                    allowed = ", ".join(sorted(self.labels))
+                    raise DataFormatError(
+                        self.path,
+                        line_no,
+                        f"unknown tag {tag!r} (allowed: {allowed}; map the type in the gold "
+                        f"label map, e.g. {raw}=LOC, or drop it with --unknown-labels drop)",
+                    )
+                label = None
+            if label is None:  # dropped, by the label map or as unknown: count entities
+                if (prefix in _STARTS or self._dropping != raw) and self.stats is not None:
+                    self.stats.dropped_labels[raw] += 1
+                self._dropping = raw
+                prefix = "O"
+        if label is not None or raw is None:
+            self._dropping = None
         if not self.words:
             self.line = line_no
         self.words.append(nfc(word))
@@ -155,6 +178,7 @@ class _SentenceBuilder:
             stats.sentences += 1
             stats.repaired += dec.repaired
         self.words, self.tags, self.parsed = [], [], []
+        self._dropping = None
         return sent
 
 
@@ -179,15 +203,25 @@ def read_conll(
     label_map: Mapping[str, str | None] | None = None,
     skip_malformed: bool = False,
     stats: ReadStats | None = None,
+    unknown_labels: str = "error",
+    mojibake: str = "warn",
 ) -> Iterator[TaggedSentence]:
     """Stream the sentences of a token-per-line NER file.
 
     ``label_map`` renames entity types (``None`` drops them, e.g. ``{"MISC": None}``);
-    ``labels`` lists the allowed types after mapping, and any other type is always an
-    error. Malformed lines raise ``DataFormatError`` unless ``skip_malformed``, which drops
-    the line, counts it by reason in ``stats`` and logs it.
+    ``labels`` lists the allowed types after mapping. Any other type raises
+    ``DataFormatError`` naming ``file:line`` and the allowed types, or with
+    ``unknown_labels="drop"`` is read as ``O``; dropped entities are counted by type in
+    ``stats.dropped_labels``. Malformed lines raise ``DataFormatError`` unless
+    ``skip_malformed``, which drops the line, counts it by reason in ``stats`` and logs it.
+    ``mojibake``: ``"warn"`` (count and log), ``"fix"`` (repair) or ``"error"``.
     """
-    builder = _SentenceBuilder(str(path), labels, label_map or {})
+    if unknown_labels not in UNKNOWN_LABELS:
+        raise ValueError(f"unknown_labels must be one of {UNKNOWN_LABELS}, got {unknown_labels!r}")
+    builder = _SentenceBuilder(
+        str(path), labels, label_map or {}, drop_unknown=unknown_labels == "drop", stats=stats
+    )
+    check = MojibakeCheck(path, mojibake)
     for line_no, text in iter_decoded_lines(path):
         if not text.strip(" \t"):
             sent = builder.flush(stats)
@@ -206,10 +240,13 @@ def read_conll(
                 raise DataFormatError(path, line_no, f"malformed line ({err}): {text!r}") from None
             note_skip(stats, str(err), path, line_no)
             continue
-        builder.add(line_no, word, tag, parsed)
+        builder.add(line_no, check.text(word, line_no), tag, parsed)
     sent = builder.flush(stats)
     if sent is not None:
         yield sent
+    check.report()
+    if stats is not None:
+        stats.mojibake += check.count
 
 
 def _check_word(word: str) -> str:

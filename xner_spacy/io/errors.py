@@ -27,11 +27,14 @@ class DataFormatError(ValueError):
 
 @dataclass
 class ReadStats:
-    """What a reader did: sentences read, lines skipped (by reason) and tags repaired."""
+    """What a reader did: sentences read, lines skipped (by reason), tags repaired, entity
+    types dropped (by type) and lines that look like mojibake (see :mod:`.mojibake`)."""
 
     sentences: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     repaired: int = 0
+    dropped_labels: Counter[str] = field(default_factory=Counter)
+    mojibake: int = 0
 
 
 def note_skip(stats: ReadStats | None, reason: str, path: str | Path, line: int) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..text import nfc
 from .errors import DataFormatError, ReadStats, iter_decoded_lines, note_skip
+from .mojibake import MojibakeCheck
 
 SPLITS = ("train", "dev", "test")
 
@@ -23,10 +24,17 @@ class ParallelLine:
     line: int
 
 
-def _clean_lines(path: Path) -> Iterator[str]:
-    """Stream a file's lines NFC-normalised and stripped, raising on invalid UTF-8."""
-    for _, text in iter_decoded_lines(path):
-        yield nfc(text).strip()
+def _clean_lines(path: Path, check: MojibakeCheck | None = None) -> Iterator[str]:
+    """Stream a file's lines NFC-normalised and stripped, raising on invalid UTF-8.
+
+    Mojibake is counted by ``check``; without one, it is logged when the file is read.
+    """
+    own = check is None
+    check = check or MojibakeCheck(path)
+    for line_no, text in iter_decoded_lines(path):
+        yield nfc(check.text(text, line_no)).strip()
+    if own:
+        check.report()
 
 
 def _count_lines(path: Path) -> int:
@@ -46,16 +54,19 @@ def _mismatch(paths: Mapping[str, Path], line_no: int, ended: list[str]) -> Data
 
 
 def read_multiparallel(
-    paths: Mapping[str, Path | str], *, stats: ReadStats | None = None
+    paths: Mapping[str, Path | str], *, stats: ReadStats | None = None, mojibake: str = "warn"
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Stream ``(line_no, {key: sentence})`` across line-aligned files, e.g. NTREX-128.
 
     Rows where any side is empty are skipped (counted as ``'empty line'`` and logged);
     files of different lengths raise ``DataFormatError`` at the first unpaired line.
+    Lines that look like mojibake are counted and logged per file, repaired
+    (``mojibake="fix"``) or refused (``"error"``); see :mod:`.mojibake`.
     """
     norm = {k: Path(p) for k, p in paths.items()}
     keys = list(norm)
-    streams = [_clean_lines(norm[k]) for k in keys]
+    checks = [MojibakeCheck(norm[k], mojibake) for k in keys]
+    streams = [_clean_lines(norm[k], check) for k, check in zip(keys, checks, strict=True)]
     for line_no, row in enumerate(zip_longest(*streams), start=1):
         if any(v is None for v in row):
             ended = [k for k, v in zip(keys, row, strict=True) if v is None]
@@ -66,16 +77,24 @@ def read_multiparallel(
         if stats is not None:
             stats.sentences += 1
         yield line_no, dict(zip(keys, row, strict=True))
+    for check in checks:
+        check.report()
+        if stats is not None:
+            stats.mojibake += check.count
 
 
 def read_parallel(
-    src_path: Path | str, tgt_path: Path | str, *, stats: ReadStats | None = None
+    src_path: Path | str,
+    tgt_path: Path | str,
+    *,
+    stats: ReadStats | None = None,
+    mojibake: str = "warn",
 ) -> Iterator[ParallelLine]:
     """Stream sentence pairs from two line-aligned files (NFC, stripped, empty pairs skipped)."""
     paths = {"src": Path(src_path), "tgt": Path(tgt_path)}
     if paths["src"] == paths["tgt"]:
         raise ValueError(f"source and target are the same file: {src_path}")
-    for line_no, row in read_multiparallel(paths, stats=stats):
+    for line_no, row in read_multiparallel(paths, stats=stats, mojibake=mojibake):
         yield ParallelLine(row["src"], row["tgt"], str(src_path), line_no)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..types import PairRecord, RecordError
 from .atomic import atomic_write
 from .errors import DataFormatError, ReadStats, iter_decoded_lines, note_skip
+from .mojibake import MojibakeCheck
 
 
 def _parse_line(path: str | Path, line_no: int, text: str) -> PairRecord:
@@ -21,14 +22,21 @@ def _parse_line(path: str | Path, line_no: int, text: str) -> PairRecord:
 
 
 def read_records(
-    path: str | Path, *, skip_invalid: bool = False, stats: ReadStats | None = None
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    stats: ReadStats | None = None,
+    mojibake: str = "warn",
 ) -> Iterator[PairRecord]:
     """Stream validated records; blank lines are ignored.
 
     Invalid JSON raises ``DataFormatError`` and an invalid record ``RecordError``, both
     naming ``path:line``; with ``skip_invalid`` the line is skipped, counted and logged.
     """
-    for _, record in read_numbered_records(path, skip_invalid=skip_invalid, stats=stats):
+    numbered = read_numbered_records(
+        path, skip_invalid=skip_invalid, stats=stats, mojibake=mojibake
+    )
+    for _, record in numbered:
         yield record
 
 
@@ -40,12 +48,16 @@ def read_numbered_records(
     start: int = 0,
     stop: int | None = None,
     first_line: int = 1,
+    mojibake: str = "warn",
 ) -> Iterator[tuple[int, PairRecord]]:
     """:func:`read_records` yielding ``(line_no, record)``, optionally over a byte range.
 
     The range (``start``, ``stop``, ``first_line``) is how a shard reads its part of a
-    file while errors keep naming the line of the whole file.
+    file while errors keep naming the line of the whole file. Records whose words look like
+    mojibake are counted and logged (``mojibake="warn"``), repaired word by word (``"fix"``) or
+    refused (``"error"``).
     """
+    check = MojibakeCheck(path, mojibake)
     lines = iter_decoded_lines(path, start=start, stop=stop, first_line=first_line)
     for line_no, text in lines:
         if not text.strip():
@@ -60,7 +72,15 @@ def read_numbered_records(
             continue
         if stats is not None:
             stats.sentences += 1
+        words = [*record.src_words, *record.tgt_words]
+        checked = check.words(words, line_no)
+        if checked is not words:  # repaired word by word: word indices stay valid
+            n = len(record.src_words)
+            record.src_words, record.tgt_words = checked[:n], checked[n:]
         yield line_no, record
+    check.report()
+    if stats is not None:
+        stats.mojibake += check.count
 
 
 def write_records(path: str | Path, records: Iterable[PairRecord]) -> int:

@@ -98,12 +98,14 @@ def prepare_parallel(
     exclude: Sequence[str | Path] = (),
     tgt_tokenizer: str = "xx",
     limit: int = 0,
+    mojibake: str = "warn",
 ) -> dict[str, Any]:
     """MAFAND-MT pairs (every split) → tokenised records, minus any test-set sentence.
 
     Test sentences of the target language under ``data_dir`` (MasakhaNER 2.0, WikiANN) and
     any extra CoNLL files in ``exclude`` are removed by normalised text; the counts of
-    removed pairs are returned so the removal is reported, never silent.
+    removed pairs are returned so the removal is reported, never silent. Lines that look like
+    mojibake are counted and logged, repaired (``mojibake="fix"``) or refused (``"error"``).
     """
     parts = [
         (src_file, tgt_file, f"{src_lang}-{tgt_lang}/{split}", {"split": split})
@@ -111,7 +113,7 @@ def prepare_parallel(
     ]
     return write_pair_records(
         data_dir, src_lang, tgt_lang, output, parts,
-        exclude=exclude, tgt_tokenizer=tgt_tokenizer, limit=limit,
+        exclude=exclude, tgt_tokenizer=tgt_tokenizer, limit=limit, mojibake=mojibake,
     )  # fmt: skip
 
 
@@ -128,6 +130,7 @@ def write_pair_records(
     exclude: Sequence[str | Path] = (),
     tgt_tokenizer: str = "xx",
     limit: int = 0,
+    mojibake: str = "warn",
 ) -> dict[str, Any]:
     """Line-aligned parallel files → tokenised pair records, minus any test-set sentence.
 
@@ -148,7 +151,7 @@ def write_pair_records(
 
     def records() -> Iterator[PairRecord]:
         for src_file, tgt_file, id_prefix, meta in parts:
-            for pair in read_parallel(src_file, tgt_file, stats=stats):
+            for pair in read_parallel(src_file, tgt_file, stats=stats, mojibake=mojibake):
                 counts["pairs_read"] += 1
                 if pair.tgt in held_out or pair.src in held_out:
                     counts["removed_test_overlap"] += 1
@@ -168,6 +171,7 @@ def write_pair_records(
         stream = islice(stream, limit)
     write_records(output, stream)
     counts["skipped_lines"] = dict(stats.skipped)
+    counts["mojibake_lines"] = stats.mojibake
     return counts
 
 
