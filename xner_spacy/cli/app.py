@@ -17,7 +17,11 @@ from typing import Any
 
 import typer
 
-app = typer.Typer(
+from .rendering import PlainHelpTyper
+
+# Plain help: brackets in help strings ([labeller], xner-spacy[distributed]) are shown, not
+# read as Rich markup, and parameters show placeholders, not type labels (see .rendering).
+app = PlainHelpTyper(
     name="xner",
     help="Cross-lingual NER by annotation projection: prepare → label → align → project → "
     "convert → (spacy train) → evaluate → report.",
