@@ -153,3 +153,17 @@ def test_real_mojibake_in_mafand_is_found() -> None:
         a.line for a, b in zip(pairs, fixed, strict=True) if (a.src, a.tgt) != (b.src, b.tgt)
     ]
     assert changed == [2894, 2977] and "â€" not in fixed[changed[1] - 1].src
+
+
+def test_translate_text_input_is_checked_too(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from xner_spacy.translation.steps import _read_translation_items
+
+    text = tmp_path / "in.txt"
+    text.write_text("Ọjọ́ dára .\nNi CoruÃ±a .\n", encoding="utf8")
+    stats = ReadStats()
+    with caplog.at_level(logging.WARNING, logger="xner_spacy.io"):
+        items = list(_read_translation_items(text, "text", stats))
+    assert [line for _, _, line in items] == [1, 2] and stats.mojibake == 1
+    assert f"{text}:2: " in caplog.text

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io.errors import ReadStats, iter_decoded_lines
+from ..io.mojibake import MojibakeCheck
 from ..io.records import read_records, write_records
 from ..text import nfc, tokenize
 from ..types import Aligner, PairRecord, Translator, checked_alignment
@@ -56,12 +57,15 @@ def _read_translation_items(
         for rec in read_records(path):
             yield rec.id, rec, 0
     elif input_format == "text":
+        check = MojibakeCheck(path)  # counted and logged, as by every text reader
         for line_no, text in iter_decoded_lines(path):
-            text = nfc(text).strip()
+            text = nfc(check.text(text, line_no)).strip()
             if not text:
                 stats.skipped["empty line"] += 1
                 continue
             yield f"{path.stem}:{line_no}", text, line_no
+        check.report()
+        stats.mojibake += check.count
     else:
         raise ValueError(f"input_format must be auto, text or records, got {input_format!r}")
 
