@@ -1,7 +1,8 @@
 """Same inputs and seed → the same silver data, byte for byte, and the same trained model.
 
-FastAlign (systran-align) is deterministic; eflomal samples with a seed from /dev/urandom and
-has no seed option (see ``xner_spacy.alignment.statistical``), so it is not used here.
+FastAlign (systran-align) is deterministic (its training runs on one OpenMP thread); eflomal
+samples with a seed from /dev/urandom and has no seed option (see
+``xner_spacy.alignment.statistical``), so it is not used here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -84,6 +86,37 @@ def test_silver_data_is_byte_identical_across_runs_and_shardings(
     sharded = _silver(script, toy_data_dir, tmp_path / "c", ruler_model, "37", "1")
     assert set(first) >= {"proj.jsonl", "corpus/train.spacy", "corpus/dev.spacy"}
     assert first == again == sharded
+
+
+def test_fast_align_gives_the_same_bytes_on_every_run_with_many_openmp_threads(
+    tmp_path: Path,
+) -> None:
+    # systran-align adds its EM counts with OpenMP atomics: on several threads the sums, and on
+    # a corpus this size a few links, changed from run to run (2 of 11 runs on en-yor).
+    rng = random.Random(0)
+    weights = [1 / (k + 1) for k in range(3000)]  # Zipf-like vocabulary
+    lines = []
+    for k in range(2000):
+        src = rng.choices(range(3000), weights, k=rng.randint(5, 25))
+        tgt = [w if rng.random() < 0.7 else rng.choices(range(3000), weights)[0] for w in src]
+        if rng.random() < 0.2:
+            rng.shuffle(tgt)
+        words = {"src_words": [f"s{w}" for w in src], "tgt_words": [f"t{w}" for w in tgt]}
+        lines.append(json.dumps({"id": f"p{k}", **words}) + "\n")
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(lines), encoding="utf8")
+    config = tmp_path / "fast.cfg"
+    config.write_text('[aligner]\n@misc = "xner.FastAlignAligner.v1"\n', encoding="utf8")
+    env = {**os.environ, "OMP_NUM_THREADS": "4"}  # more threads than this machine may have
+    digests = set()
+    for run in range(3):
+        out = tmp_path / f"aligned{run}.jsonl"
+        code = "from xner_spacy.cli import main; main()"
+        cmd = [sys.executable, "-c", code, "align", str(pairs), str(out), "--config", str(config)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert len(digests) == 1
 
 
 def _docbin(path: Path, n: int, offset: int) -> Path:

@@ -10,24 +10,37 @@ directional alignments are combined with :func:`~xner_spacy.alignment.symmetrize
   random generator from ``/dev/urandom`` and has no seed option or environment variable
   (checked in eflomal 2.0.0), so two runs differ in a few links.
 * :class:`FastAlignAligner` — fast_align (Dyer et al. 2013, IBM Model 2 with a diagonal prior,
-  EM) through ``systran-align`` (MIT/Apache, no GPL). Deterministic. ``systran-align`` trains
-  both directions but its ``Aligner`` only returns an already-combined alignment with a fixed
-  built-in heuristic, so this module reads the two trained probability tables itself and runs
-  fast_align's Viterbi decoding per direction (a few lines of numpy), which makes the
-  symmetrisation heuristic selectable like eflomal's.
+  EM) through ``systran-align`` (MIT/Apache, no GPL). Deterministic: ``systran-align``'s
+  training adds expected counts with OpenMP atomics from several threads, so with more than one
+  thread the float sums (and, on a corpus of thousands of pairs, a few links) depend on thread
+  timing; training therefore runs on one OpenMP thread (:func:`_one_openmp_thread`; on two
+  cores that cost nothing measurable). ``systran-align`` trains both directions but its
+  ``Aligner`` only returns an already-combined alignment with a fixed built-in heuristic, so
+  this module reads the two trained probability tables itself and runs fast_align's Viterbi
+  decoding per direction (a few lines of numpy), which makes the symmetrisation heuristic
+  selectable like eflomal's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import io
+import logging
+import os
 import struct
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
 from .symmetrize import check_method, symmetrize
+
+logger = logging.getLogger("xner_spacy")
 
 Pair = tuple[int, int]
 Sentences = Sequence[Sequence[str]]
@@ -39,7 +52,9 @@ _SEPARATOR_WORD = "<sep>"
 
 
 def _model_word(word: str, lowercase: bool, prefix_len: int) -> str:
-    parts = word.split()
+    # NUL ends a word in fast_align's probability table (C strings); records refuse it, and
+    # words given to the Python API get U+FFFD instead, the same for every aligner.
+    parts = word.replace("\0", "\ufffd").split()
     if not parts:
         return _EMPTY_WORD
     word = "_".join(parts)  # a word with inner whitespace stays one token
@@ -198,6 +213,84 @@ class EflomalAligner(_CorpusAligner):
         return fwd, rev
 
 
+# OpenMP runtimes, by file name: bundled with a wheel (auditwheel: <pkg>.libs/, delocate:
+# .dylibs/), loaded by another package (torch loads its libgomp into the global symbol scope,
+# where the extension's OpenMP calls may then resolve) or the system's.
+_OPENMP_NAMES = ("libgomp", "libomp", "libiomp5")
+
+
+def _loaded_libraries() -> list[str]:
+    """Paths of the shared libraries loaded in this process (Linux and macOS; else none)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+            fields = (line.split(None, 5) for line in maps.splitlines())
+            return [f[5] for f in fields if len(f) == 6 and f[5].startswith("/")]
+    if sys.platform == "darwin":
+        with contextlib.suppress(OSError, AttributeError):
+            dyld = ctypes.CDLL(None)
+            dyld._dyld_get_image_name.restype = ctypes.c_char_p
+            names = (dyld._dyld_get_image_name(k) for k in range(dyld._dyld_image_count()))
+            return [name.decode() for name in names if name]
+    return []
+
+
+def _openmp_runtimes(module: ModuleType) -> list[ctypes.CDLL]:
+    """Every OpenMP runtime ``module``'s extension may call, as loaded in this process.
+
+    ``dlopen`` of a loaded library returns the loaded one, so setting its thread count here
+    sets it for the extension. The copies bundled next to the module and those already loaded
+    by anything else are all returned (which one the extension's calls reach depends on load
+    order); the system's libgomp/libomp only if there is neither.
+    """
+    where = Path(module.__file__ or "").parent
+    name = module.__name__.split(".")[0]
+    bundled = [
+        str(path)
+        for folder in (where / f"{name}.libs", where / ".dylibs", where / name / ".dylibs")
+        if folder.is_dir()
+        for path in sorted(folder.iterdir())
+        if path.name.startswith(_OPENMP_NAMES)
+    ]
+    loaded = [p for p in _loaded_libraries() if Path(p).name.startswith(_OPENMP_NAMES)]
+    paths = list(dict.fromkeys(os.path.realpath(p) for p in bundled + loaded))
+    if not paths:
+        found = (ctypes.util.find_library(n.removeprefix("lib")) for n in _OPENMP_NAMES)
+        paths = [p for p in found if p]
+    runtimes = []
+    for path in paths:
+        with contextlib.suppress(OSError, AttributeError):
+            lib = ctypes.CDLL(path)
+            lib.omp_get_max_threads.restype = ctypes.c_int
+            lib.omp_set_num_threads.argtypes = [ctypes.c_int]
+            runtimes.append(lib)
+    return runtimes
+
+
+@contextlib.contextmanager
+def _one_openmp_thread(module: ModuleType) -> Iterator[None]:
+    """Run OpenMP parallel regions started from this thread on one thread, then restore.
+
+    ``omp_set_num_threads`` sets the calling thread's value only, so other threads are not
+    affected; every runtime found is set (torch's too, where its symbols may serve the
+    extension's calls) and restored afterwards.
+    """
+    saved = [(lib, lib.omp_get_max_threads()) for lib in _openmp_runtimes(module)]
+    if not saved and sys.platform != "win32":
+        logger.warning(
+            "no OpenMP runtime found for %s: with OMP_NUM_THREADS > 1 its output may vary "
+            "between runs; set OMP_NUM_THREADS=1 for identical output",
+            module.__name__,
+        )
+    for lib, _ in saved:
+        lib.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in saved:
+            lib.omp_set_num_threads(n)
+
+
 # fast_align's floor for a word pair missing from the translation table (TTable::prob).
 _MISSING_PROB = 1e-9
 
@@ -232,6 +325,8 @@ def _read_fast_align_table(path: Path) -> tuple[dict[str, int], dict[int, dict[i
 class FastAlignAligner(_CorpusAligner):
     """fast_align via systran-align (non-GPL), both directions, symmetrised; deterministic.
 
+    The same input gives the same links on every run, whatever ``OMP_NUM_THREADS`` or the
+    number of cores: training runs on one OpenMP thread (see the module docstring).
     ``iterations``, ``favor_diagonal``, ``diagonal_tension`` and ``prob_align_null`` are
     fast_align's training/decoding settings (``-I``, ``-d``, ``-T``, ``-p``);
     ``prefix_len`` as for :class:`EflomalAligner`.
@@ -264,15 +359,16 @@ class FastAlignAligner(_CorpusAligner):
             with corpus.open("w", encoding="utf-8") as f:
                 for s, t in zip(src, tgt, strict=True):
                     f.write(f"{' '.join(s)} ||| {' '.join(t)}\n")
-            systran_align.generate_alignment_probabilities(
-                str(corpus),
-                str(fwd_path),
-                str(rev_path),
-                iterations=self.iterations,
-                favor_diagonal=self.favor_diagonal,
-                diagonal_tension=self.diagonal_tension,
-                prob_align_null=self.prob_align_null,
-            )
+            with _one_openmp_thread(systran_align):  # several threads: run-dependent sums
+                systran_align.generate_alignment_probabilities(
+                    str(corpus),
+                    str(fwd_path),
+                    str(rev_path),
+                    iterations=self.iterations,
+                    favor_diagonal=self.favor_diagonal,
+                    diagonal_tension=self.diagonal_tension,
+                    prob_align_null=self.prob_align_null,
+                )
             fwd_vocab, fwd_table = _read_fast_align_table(fwd_path)
             rev_vocab, rev_table = _read_fast_align_table(rev_path)
         fwd = [self._viterbi(s, t, fwd_vocab, fwd_table) for s, t in zip(src, tgt, strict=True)]
