@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from xner_spacy.alignment import FastAlignAligner
 from xner_spacy.cli import app
 from xner_spacy.io.conll import read_conll, write_conll
 from xner_spacy.io.docbin import read_docbin
@@ -153,8 +156,10 @@ def test_a_5000_word_sentence_flows_through_every_step(tmp_path: Path) -> None:
 
 
 WORD = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8
-)  # any script, marks, emoji, controls, line/paragraph separators
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+    min_size=1,
+    max_size=8,
+)  # any script, marks, emoji, controls, line/paragraph separators; NUL is refused (below)
 
 
 @FUZZ
@@ -235,6 +240,58 @@ def test_cli_reports_bad_bytes_in_a_later_shard_in_one_line(tmp_path: Path) -> N
     assert proc.returncode == 1, proc.stderr
     assert f"{src}:7: invalid UTF-8" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists() and siblings(out) == ["in.jsonl", "p.cfg"]
+
+
+def _summary(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_skip_malformed_skips_a_line_of_invalid_utf8(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    recs = [record(k) for k in range(9)]
+    for r in recs:
+        r.src_ents, r.alignment = [], [(0, 0)]
+    write_records(src, recs)
+    data = src.read_bytes().split(b"\n")
+    data[6] = data[6].replace(b"saw", b"s\xffw")
+    src.write_bytes(b"\n".join(data))
+    cfg = tmp_path / "p.cfg"
+    cfg.write_text('[projector]\n@misc = "xner.HeuristicProjector.v1"\n')
+    out = tmp_path / "out.jsonl"
+    for shards in (["--shard-size", "3"], ["--shard-size", "3", "--n-process", "2"]):
+        args = ["project", str(src), str(out), "--config", str(cfg), *shards, "--skip-malformed"]
+        proc = _xner(*args)
+        assert _summary(proc)["skipped_lines"] == {"invalid UTF-8": 1}
+        assert f"{src}:7: skipped (invalid UTF-8)" in proc.stderr
+        assert [r.id for r in read_records(out)] == [f"r{k}" for k in range(9) if k != 6]
+    aligned = tmp_path / "ali.jsonl"  # a statistical aligner reads the file unsharded
+    fast = str(REPO / "configs" / "projection_fast.cfg")
+    proc = _xner("align", str(src), str(aligned), "--config", fast, "--skip-malformed")
+    assert _summary(proc)["skipped_lines"] == {"invalid UTF-8": 1}
+    assert len(list(read_records(aligned))) == 8
+
+
+def test_nul_inside_a_word_is_a_malformed_record(tmp_path: Path) -> None:
+    src = tmp_path / "nul.jsonl"
+    lines = [
+        {"id": "a", "src_words": ["Local", "radio"], "tgt_words": ["Ilé", "redio"]},
+        {"id": "b", "src_words": ["Lo\u0000cal", "radio"], "tgt_words": ["Ilé", "redio"]},
+        {"id": "c", "src_words": ["Local", "news"], "tgt_words": ["Ilé", "iroyin"]},
+    ]
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf8")
+    out = tmp_path / "out.jsonl"
+    fast = str(REPO / "configs" / "projection_fast.cfg")
+    proc = _xner("align", str(src), str(out), "--config", fast)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{src}:2: src_words[0] 'Lo\\x00cal' contains NUL" in proc.stderr
+    assert not out.exists()
+    proc = _xner("align", str(src), str(out), "--config", fast, "--skip-malformed")
+    assert _summary(proc)["skipped_lines"] == {"invalid record": 1}
+    assert [r.id for r in read_records(out)] == ["a", "c"]
+    # The Python API takes any word: NUL is replaced for the aligner, never a crash.
+    links = FastAlignAligner().align([["Lo\0cal", "radio"]] * 3, [["Ilé", "redio"]] * 3)
+    assert all(0 <= i < 2 and 0 <= j < 2 for i, j in links[0])
 
 
 def test_mismatched_parallel_files_name_the_longer_file(tmp_path: Path) -> None:
@@ -475,7 +532,8 @@ def test_alignment_out_of_range_in_input_or_from_the_aligner(tmp_path: Path) -> 
 
     write_records(src, [record(0), record(1)])
     out = tmp_path / "ali.jsonl"
-    with pytest.raises(RecordError, match=r"in\.jsonl:1: the aligner linked \(0, 2\)"):
+    linked = r"in\.jsonl:1: record .*: alignment\[\d+\]: pair \(0, 2\) out of range"
+    with pytest.raises(RecordError, match=linked):
         align_records(src, out, OffByOneAligner())
     assert not out.exists()
 
@@ -555,3 +613,67 @@ def test_a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run(tmp_path: Pat
     assert json.loads(resumed.stdout) == json.loads(fresh.stdout)
     assert out.read_bytes() == ref.read_bytes()
     assert not Path(f"{out}.shards").exists()
+
+
+def _children(pid: int) -> dict[int, str]:
+    """``{pid: start time}`` of the live processes whose parent is ``pid`` (from /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        fields = _proc_stat(entry)
+        if fields and int(fields[1]) == pid:
+            found[int(entry.name)] = fields[19]
+    return found
+
+
+def _proc_stat(entry: Path) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first), if alive."""
+    if not entry.name.isdigit():
+        return None
+    try:
+        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in "ZX" else fields  # a zombie has ended
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_workers_die_with_a_killed_main_process(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    recs = [record(k) for k in range(6000)]
+    for r in recs:
+        r.src_ents, r.alignment = [Entity(0, 1, "PER")], [(0, 0)]
+    write_records(src, recs)
+    cfg = tmp_path / "p.cfg"
+    cfg.write_text('[projector]\n@misc = "xner.HeuristicProjector.v1"\n')
+    out = tmp_path / "out.jsonl"
+    args = ["project", str(src), str(out), "--config", str(cfg), "--n-process", "2"]
+    code = "from xner_spacy.cli import main; main()"
+    cmd = [sys.executable, "-c", code, *args, "--shard-size", "10"]
+    main = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    workers: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 240
+        while not any(Path(f"{out}.shards").glob("*.done.json")):  # workers are running shards
+            assert main.poll() is None and time.monotonic() < deadline, "no shard completed"
+            workers.update(_children(main.pid))
+            time.sleep(0.02)
+        workers.update(_children(main.pid))
+        main.kill()  # SIGKILL: no cleanup in the main process
+        main.wait()
+        assert len(workers) >= 2
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = {p: t for p, t in workers.items() if _started(p) == t}
+        assert not alive, f"orphaned workers still running: {sorted(alive)}"
+    finally:
+        main.kill()
+        for pid, started in workers.items():
+            if _started(pid) == started:  # the same process, not a reused pid
+                os.kill(pid, signal.SIGKILL)
+
+
+def _started(pid: int) -> str | None:
+    fields = _proc_stat(Path(f"/proc/{pid}"))
+    return None if fields is None else fields[19]

@@ -91,6 +91,9 @@ class PairRecord:
         for key in ("src_words", "tgt_words"):
             if not all(isinstance(w, str) and w for w in data[key]):
                 raise RecordError(f"{where}: field '{key}' must be a list of non-empty strings")
+            if any("\0" in w for w in data[key]):  # ends a word in C aligners' files
+                k = next(k for k, w in enumerate(data[key]) if "\0" in w)
+                raise RecordError(f"{where}: {key}[{k}] {data[key][k][:40]!r} contains NUL")
         for key in ("src_lang", "tgt_lang"):
             if not isinstance(data.get(key, ""), str):
                 raise RecordError(f"{where}: field '{key}' must be a string")

@@ -45,7 +45,13 @@ def note_skip(stats: ReadStats | None, reason: str, path: str | Path, line: int)
 
 
 def iter_decoded_lines(
-    path: str | Path, *, start: int = 0, stop: int | None = None, first_line: int = 1
+    path: str | Path,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    first_line: int = 1,
+    skip_invalid: bool = False,
+    stats: ReadStats | None = None,
 ) -> Iterator[tuple[int, str]]:
     """Stream ``(line_no, text)`` splitting on ``\\n`` only, raising on invalid UTF-8 by line.
 
@@ -53,6 +59,9 @@ def iter_decoded_lines(
     U+2028 inside a sentence never splits it) and lets a decoding error name its line.
     ``start``/``stop`` read a byte range that begins a line (a shard), numbered from
     ``first_line``, so errors inside a shard still name the line of the whole file.
+    With ``skip_invalid`` a line that is not UTF-8 is skipped, counted (``"invalid UTF-8"``)
+    and logged instead: for readers whose lines stand alone (JSONL records), not for line-
+    aligned or multi-line formats, where dropping a line would shift or split what follows.
     """
     with open(path, "rb") as fh:
         fh.seek(start)
@@ -64,6 +73,9 @@ def iter_decoded_lines(
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
+                if skip_invalid:
+                    note_skip(stats, "invalid UTF-8", path, line_no)
+                    continue
                 raise DataFormatError(
                     path, line_no, f"invalid UTF-8 at byte {err.start} of the line"
                 ) from None

@@ -58,7 +58,14 @@ def read_numbered_records(
     refused (``"error"``).
     """
     check = MojibakeCheck(path, mojibake)
-    lines = iter_decoded_lines(path, start=start, stop=stop, first_line=first_line)
+    lines = iter_decoded_lines(
+        path,
+        start=start,
+        stop=stop,
+        first_line=first_line,
+        skip_invalid=skip_invalid,  # a line of bad bytes is a malformed record too
+        stats=stats,
+    )
     for line_no, text in lines:
         if not text.strip():
             continue
