@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from xner_spacy.cli import app
@@ -244,3 +245,28 @@ def test_project_skip_malformed_with_a_source_vote(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "aligned.jsonl", "project.cfg", "projected.jsonl", "stats.json"
     ]  # fmt: skip
+
+
+def test_a_bad_scheduler_is_a_one_line_usage_error_before_any_work(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "src_words": ["A"], "tgt_words": ["B"]}) + "\n")
+    out = tmp_path / "out.jsonl"
+    for bad in ("bogus", "tcp://host", "http://host:8786", "local2"):
+        result = runner.invoke(app, ["label", str(src), str(out), "--scheduler", bad])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--scheduler'" in result.output
+        assert f"unknown scheduler {bad!r}: one of synchronous" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no out.jsonl.shards
+    help_text = "".join(runner.invoke(app, ["align", "--help"]).output.split())
+    assert 'pipinstall"xner-spacy[distributed]"' in help_text
+
+
+def test_scheduler_values_dask_accepts_pass_the_check() -> None:
+    from xner_spacy.runner.distributed import DaskExecutor, check_scheduler
+
+    for good in ("synchronous", "threads", "processes", "local", "tcp://10.0.0.5:8786"):
+        assert check_scheduler(good) == good
+    assert check_scheduler("tls://[::1]:8786") == "tls://[::1]:8786"
+    with pytest.raises(ValueError, match="unknown scheduler 'thread'"):
+        DaskExecutor("thread")  # the Python API checks too

@@ -77,9 +77,22 @@ _SHARD_SIZE = typer.Option(
     "(<output>.shards; 0: one shard)",
 )
 _N_PROCESS = typer.Option(1, help="Worker processes running shards (Dask: LocalCluster workers)")
+
+
+def _check_scheduler(value: str | None) -> str | None:
+    """``--scheduler``: a clear one-line usage error (before any shard folder exists)."""
+    from ..runner.distributed import check_scheduler
+
+    try:
+        return None if value is None else check_scheduler(value)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
 _SCHEDULER = typer.Option(
     None,
-    help="Run shards with Dask (pip install xner-spacy[distributed]): synchronous | threads "
+    callback=_check_scheduler,
+    help='Run shards with Dask (pip install "xner-spacy[distributed]"): synchronous | threads '
     "| processes | local (a LocalCluster) | tcp://HOST:PORT",
 )
 _SKIP_MALFORMED = typer.Option(False, help="Skip (count, log) invalid record lines")

@@ -19,6 +19,8 @@ and must see the input and output paths (a shared file system). Install with
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,26 @@ R = TypeVar("R")
 
 #: Dask's single-machine schedulers, run without a ``distributed`` client.
 LOCAL_SCHEDULERS = ("synchronous", "threads", "processes")
+#: A running scheduler's address: ``tcp://HOST:PORT`` (or ``tls://``; IPv6 in brackets).
+_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[^\s/:@\[\]]+):[0-9]{1,5}")
+INSTALL = 'pip install "xner-spacy[distributed]"'
+
+
+def check_scheduler(scheduler: str) -> str:
+    """``scheduler`` if it names one Dask can run and Dask is installed, else ``ValueError``.
+
+    Checked before a run starts, so a typo never leaves a half-made ``<output>.shards``.
+    """
+    local = scheduler in LOCAL_SCHEDULERS
+    if not local and scheduler != "local" and not _ADDRESS.fullmatch(scheduler):
+        raise ValueError(
+            f"unknown scheduler {scheduler!r}: one of {' | '.join(LOCAL_SCHEDULERS)} | local "
+            "(a LocalCluster) | tcp://HOST:PORT (a running scheduler)"
+        )
+    for module in ("dask",) if local else ("dask", "distributed"):
+        if importlib.util.find_spec(module) is None:
+            raise ValueError(f"scheduler {scheduler!r} needs {module}: {INSTALL}")
+    return scheduler
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,10 @@ class DaskExecutor:
 
     scheduler: Any = "threads"
     n_workers: int = 2
+
+    def __post_init__(self) -> None:
+        if isinstance(self.scheduler, str):
+            check_scheduler(self.scheduler)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         if not items:
