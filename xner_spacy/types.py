@@ -60,7 +60,10 @@ class PairRecord:
     def set_alignment(self, pairs: Iterable[Any], where: str) -> None:
         """Store ``pairs`` as this record's alignment, checked by :func:`checked_alignment`."""
         self.alignment = checked_alignment(
-            pairs, len(self.src_words), len(self.tgt_words), f"{where}: record {self.id!r}"
+            pairs,
+            len(self.src_words),
+            len(self.tgt_words),
+            f"{where}: record {self.id!r}: alignment",
         )
 
     def to_dict(self) -> dict[str, Any]:
