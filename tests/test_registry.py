@@ -112,6 +112,21 @@ NON_DEFAULT: dict[str, dict[str, object]] = {
         },
         "nO": 5,
     },
+    "xner.EncoderFeatures.v1": {
+        "width": 64,
+        "embed": {
+            "@architectures": "spacy.HashEmbedCNN.v2",
+            "pretrained_vectors": None,
+            "width": 16,
+            "depth": 1,
+            "embed_size": 100,
+            "window_size": 1,
+            "maxout_pieces": 2,
+            "subword_features": True,
+        },
+        "maxout_pieces": 2,
+        "dropout": 0.2,
+    },
     "xner.TeacherCorpus.v1": {
         "path": "text.txt",
         "teachers": {"a": _TEACHER},

@@ -32,7 +32,9 @@ from .labelling.ensemble import EnsembleLabeller
 from .labelling.hf_labeller import HFTokenClassifier
 from .labelling.spacy_labeller import SpacyLabeller
 from .pipeline import components as _components  # noqa: F401
+from .pipeline import encoder as _encoder  # noqa: F401
 from .pipeline import translate_test as _translate_test  # noqa: F401
+from .pipeline.features import build_encoder_features
 from .pipeline.tokenizer import create_nfc_tokenizer
 from .projection.candidates import CandidateExtractor, NgramCandidates, SpanCandidates
 from .projection.consistency import LabelConsistency
@@ -62,6 +64,7 @@ def resolve_section(cfg: Mapping[str, Any], section: str) -> Any:
 
 registry.tokenizers("xner.NFCTokenizer.v1")(create_nfc_tokenizer)
 registry.architectures("xner.SoftNERTagger.v1")(build_soft_ner_tagger)
+registry.architectures("xner.EncoderFeatures.v1")(build_encoder_features)
 registry.readers("xner.TeacherCorpus.v1")(TeacherCorpus)
 
 # labellers

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from ..hf import load_hf, prepare_model
@@ -39,6 +40,7 @@ Sentences = Sequence[Sequence[str]]
 
 SIMALIGN_METHODS = ("argmax", "itermax", "match")
 TOKEN_TYPES = ("bpe", "word")
+WEIGHTS_DTYPES = ("float32", "float16")
 
 
 @dataclass
@@ -48,6 +50,9 @@ class SubwordEmbedder:
     ``layer`` indexes the hidden states: 0 is the embedding layer, ``n`` the output of
     transformer layer ``n``; a model with fewer layers is an error. Layers above ``layer`` are
     removed from BERT-style encoders after loading, since their output is never used.
+    ``weights_dtype = "float16"`` rounds the weights to float16 values on load (computing in
+    float32 still), so the encoder gives exactly the vectors it gives after :meth:`save`
+    writes it in float16 and it is loaded again.
     """
 
     model: str
@@ -55,6 +60,7 @@ class SubwordEmbedder:
     device: str | int = "auto"
     max_length: int | None = None
     on_overflow: str = "error"
+    weights_dtype: str = "float32"
     _tokenizer: Any = field(default=None, init=False, repr=False)
     _model: Any = field(default=None, init=False, repr=False)
     _device: Any = field(default=None, init=False, repr=False)
@@ -64,6 +70,10 @@ class SubwordEmbedder:
         """Load tokenizer and model (once); check ``layer`` against the model's depth."""
         if self._model is not None:
             return
+        if self.weights_dtype not in WEIGHTS_DTYPES:
+            raise ValueError(
+                f"weights_dtype must be one of {WEIGHTS_DTYPES}, got {self.weights_dtype!r}"
+            )
         from transformers import AutoModel, AutoTokenizer
 
         tokenizer = load_hf(AutoTokenizer, self.model, use_fast=True)
@@ -75,10 +85,36 @@ class SubwordEmbedder:
                 f"layers (use 0..{n_layers}; 0 is the embedding layer)"
             )
         _drop_layers_above(model, self.layer)
+        model = model.float()
+        if self.weights_dtype == "float16":
+            import torch
+
+            with torch.no_grad():
+                for param in model.parameters():
+                    param.copy_(param.half().float())
         self._model, self._device, self._limit = prepare_model(
             model, tokenizer, self.device, self.max_length
         )
         self._tokenizer = tokenizer
+
+    @property
+    def hidden_size(self) -> int:
+        """Width of the vectors :meth:`embed` returns (loads the model)."""
+        self.load()
+        return int(self._model.config.hidden_size)
+
+    def save(self, path: str | Path) -> None:
+        """Write the loaded encoder (layers above ``layer`` removed) and its tokenizer to ``path``.
+
+        A ``save_pretrained`` directory, in ``weights_dtype``, that ``model`` can name later.
+        """
+        import torch
+
+        self.load()
+        dtype = torch.float16 if self.weights_dtype == "float16" else torch.float32
+        state = {k: v.to(dtype).cpu() for k, v in self._model.state_dict().items()}
+        self._model.save_pretrained(str(path), state_dict=state, safe_serialization=True)
+        self._tokenizer.save_pretrained(str(path))
 
     def embed(self, sentences: Sentences) -> tuple[Any, WordPieces]:
         """Hidden states ``(batch, length, hidden)`` of ``layer`` and the batch's sub-tokens."""
@@ -99,12 +135,17 @@ class SubwordEmbedder:
 
 
 def _drop_layers_above(model: Any, layer: int) -> None:
-    """Keep only the first ``layer`` transformer blocks of a BERT-style ``model.encoder.layer``."""
+    """Keep only the first ``layer`` transformer blocks of a BERT-style ``model.encoder.layer``.
+
+    The config's ``num_hidden_layers`` follows, so a saved copy loads with only those blocks.
+    """
     import torch
 
     blocks = getattr(getattr(model, "encoder", None), "layer", None)
     if isinstance(blocks, torch.nn.ModuleList) and len(blocks) > layer:
         model.encoder.layer = blocks[:layer]
+        if hasattr(model.config, "num_hidden_layers"):
+            model.config.num_hidden_layers = layer
 
 
 def _check_corpus(src: Sentences, tgt: Sentences) -> list[int]:

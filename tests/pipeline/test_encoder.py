@@ -1,0 +1,371 @@
+"""xner_encoder (frozen, cached encoder features) and xner.EncoderFeatures.v1 on tiny models."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin
+from spacy.training import Example
+from thinc.api import Config
+
+from xner_spacy.alignment.neural import SubwordEmbedder
+from xner_spacy.pipeline.encoder import FEATURES_ATTR, FrozenEncoder
+from xner_spacy.pipeline.features import FeaturesMissingError
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+REPO = Path(__file__).resolve().parents[2]
+SENTENCES = [
+    "Ada went to Lagos yesterday .",
+    "Bola est allé à Zürich hier .",
+    "the people of Abuja like Chidi very much .",
+    "a ri Ngozi ati Dakar loni !",
+]
+
+
+def encoder_nlp(model: Path, **config: Any) -> tuple[Language, FrozenEncoder]:
+    nlp = spacy.blank("xx")
+    pipe = nlp.add_pipe("xner_encoder", config={"model": str(model), "layer": 2, **config})
+    assert isinstance(pipe, FrozenEncoder)
+    return nlp, pipe
+
+
+# --- features ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pooling", ["first", "mean"])
+@pytest.mark.parametrize("family", ["xlmr", "bert"])
+def test_features_pool_one_layer_of_sub_token_states(
+    pooling: str, family: str, tiny_xlmr_dir: Path, tiny_bert_dir: Path
+) -> None:
+    model = tiny_xlmr_dir if family == "xlmr" else tiny_bert_dir
+    nlp, _ = encoder_nlp(model, layer=1, pooling=pooling, weights_dtype="float32")
+    doc = nlp("Ada  went to Zürich .")
+    assert [t.text for t in doc] == ["Ada", " ", "went", "to", "Zürich", "."]
+    feats = doc._.get(FEATURES_ATTR)
+    assert feats.dtype == np.float32 and feats.shape == (6, 32)
+    assert not feats[1].any()  # the whitespace token
+    embedder = SubwordEmbedder(str(model), layer=1, device="cpu")
+    hidden, pieces = embedder.embed([["Ada", "went", "to", "Zürich", "."]])
+    groups = pieces.groups(0)
+    for row, group in zip([0, 2, 3, 4, 5], groups, strict=True):
+        states = hidden[0, group].numpy()
+        expected = states[0] if pooling == "first" else states.mean(axis=0)
+        np.testing.assert_allclose(feats[row], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_words_without_sub_tokens_or_past_the_limit_get_zeros(tiny_xlmr_dir: Path) -> None:
+    nlp, pipe = encoder_nlp(tiny_xlmr_dir, max_length=6)
+    words = ["Ada", "went", "to", "Lagos", "yesterday", "again", "."]
+    doc = pipe(Doc(nlp.vocab, words=words))
+    feats = doc._.get(FEATURES_ATTR)
+    assert feats.shape == (len(words), 32)
+    assert feats[0].any() and not feats[-1].any()  # cut by the 6-sub-token limit
+    assert not pipe(nlp.make_doc(""))._.get(FEATURES_ATTR).size
+    nlp, pipe = encoder_nlp(tiny_xlmr_dir, max_length=6, on_overflow="error")
+    with pytest.raises(ValueError, match="sub-tokens"):
+        pipe(Doc(nlp.vocab, words=words))
+
+
+def test_cache_serves_repeated_sentences_and_drops_the_oldest(tiny_xlmr_dir: Path) -> None:
+    nlp, pipe = encoder_nlp(tiny_xlmr_dir, cache_size=3, batch_size=2)
+    first = list(nlp.pipe(SENTENCES + SENTENCES[:2]))
+    assert (pipe.n_encoded, pipe.n_cached, len(pipe.cache)) == (4, 0, 3)
+    again = list(nlp.pipe(SENTENCES[1:]))  # the first sentence was dropped
+    assert (pipe.n_encoded, pipe.n_cached) == (4, 3)
+    for a, b in zip(first[1:4], again, strict=True):
+        assert a._.get(FEATURES_ATTR) is b._.get(FEATURES_ATTR)  # the cached array itself
+    assert not b._.get(FEATURES_ATTR).flags.writeable
+    nlp, pipe = encoder_nlp(tiny_xlmr_dir, cache_size=0)
+    list(nlp.pipe(SENTENCES + SENTENCES, batch_size=4))  # a batch encodes a sentence once
+    assert (pipe.n_encoded, pipe.n_cached, len(pipe.cache)) == (8, 0, 0)
+
+
+def test_features_do_not_depend_on_the_batch(tiny_xlmr_dir: Path) -> None:
+    _, alone = encoder_nlp(tiny_xlmr_dir, batch_size=1)
+    nlp, _ = encoder_nlp(tiny_xlmr_dir, batch_size=4)
+    docs = [nlp.make_doc(t) for t in SENTENCES]
+    for a, b in zip(nlp.pipe(SENTENCES), alone.pipe(docs), strict=True):
+        np.testing.assert_allclose(a._.xner_features, b._.xner_features, rtol=1e-5, atol=1e-5)
+
+
+def test_bad_settings_are_refused(tiny_xlmr_dir: Path) -> None:
+    for bad in ({"pooling": "max"}, {"batch_size": 0}, {"cache_size": -1},
+                {"weights_dtype": "int8"}, {"on_overflow": "wrap"}):  # fmt: skip
+        with pytest.raises(ValueError):
+            encoder_nlp(tiny_xlmr_dir, **bad)
+    nlp, pipe = encoder_nlp(tiny_xlmr_dir, layer=3)  # the tiny model has 2 layers
+    with pytest.raises(ValueError, match="out of range"):
+        pipe.initialize()
+
+
+# --- serialisation ----------------------------------------------------------------------------
+
+
+def test_to_disk_keeps_the_encoder_up_to_layer_in_float16(
+    tiny_xlmr_dir: Path, tmp_path: Path
+) -> None:
+    sizes = {}
+    for dtype in ("float32", "float16"):
+        nlp, pipe = encoder_nlp(tiny_xlmr_dir, layer=1, weights_dtype=dtype)
+        before = [d._.xner_features for d in nlp.pipe(SENTENCES)]
+        nlp.to_disk(tmp_path / dtype)
+        saved = tmp_path / dtype / "xner_encoder" / "model"
+        assert json.loads((saved / "config.json").read_text())["num_hidden_layers"] == 1
+        assert (saved / "tokenizer.json").is_file()
+        sizes[dtype] = (saved / "model.safetensors").stat().st_size
+        loaded = spacy.load(tmp_path / dtype)
+        after = [d._.xner_features for d in loaded.pipe(SENTENCES)]
+        for a, b in zip(before, after, strict=True):  # float16 weights were rounded on load
+            np.testing.assert_array_equal(a, b)
+    assert sizes["float16"] < 0.6 * sizes["float32"]
+    _, higher = encoder_nlp(tiny_xlmr_dir, layer=2)
+    with pytest.raises(ValueError, match="keeps only layers up to 1"):
+        higher.from_disk(tmp_path / "float16" / "xner_encoder")
+
+
+# --- the feature layer ------------------------------------------------------------------------
+
+
+def _student_config(width: int = 16) -> dict[str, Any]:
+    return {
+        "model": {
+            "@architectures": "spacy.Tagger.v2",
+            "nO": None,
+            "normalize": True,
+            "tok2vec": {
+                "@architectures": "xner.EncoderFeatures.v1",
+                "width": width,
+                "maxout_pieces": 2,
+                "embed": {
+                    "@architectures": "spacy.HashEmbedCNN.v2",
+                    "pretrained_vectors": None,
+                    "width": 8,
+                    "depth": 1,
+                    "embed_size": 100,
+                    "window_size": 1,
+                    "maxout_pieces": 2,
+                    "subword_features": True,
+                },
+            },
+        }
+    }
+
+
+def _examples(nlp: Language, n: int = 12) -> list[Example]:
+    names = [("Ada", "PER"), ("Bola", "PER"), ("Lagos", "LOC"), ("Abuja", "LOC")]
+    out = []
+    for k in range(n):
+        (a, la), (b, lb) = names[k % 4], names[(k + 1) % 4]
+        words = [a, "went", "to", b, "yesterday", "."] if k % 2 else ["we", "saw", a, "and", b]
+        ref = Doc(nlp.vocab, words=words)
+        spans = [ref.char_span(ref.text.index(w), ref.text.index(w) + len(w), label)
+                 for w, label in ((a, la), (b, lb))]  # fmt: skip
+        ref.set_ents(spans)
+        out.append(Example(Doc(nlp.vocab, words=words), ref))
+    return out
+
+
+def test_student_ner_trains_on_the_features(tiny_xlmr_dir: Path, tmp_path: Path) -> None:
+    """xner_student_ner (spacy.Tagger.v2) over xner.EncoderFeatures.v1: learns, saves, loads."""
+    nlp, pipe = encoder_nlp(tiny_xlmr_dir)
+    nlp.add_pipe("xner_student_ner", config=_student_config())
+    examples = _examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    optimizer.learn_rate = 0.01
+    losses = []
+    for _ in range(30):
+        step: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=step,
+                   exclude=["xner_encoder"], annotates=["xner_encoder"])  # fmt: skip
+        losses.append(step["xner_student_ner"])
+    assert losses[-1] < 0.1 * losses[0]
+    assert pipe.n_encoded == len({eg.text for eg in examples})  # once each over 30 epochs
+    texts = ["Bola went to Abuja yesterday .", "we saw Lagos and Ada"]
+    docs = list(nlp.pipe(texts))
+    assert [e.label_ for e in docs[0].ents] == ["PER", "LOC"]
+    student = nlp.get_pipe("xner_student_ner")
+    probs = student.predict(docs)
+    nlp.to_disk(tmp_path / "student")
+    loaded = spacy.load(tmp_path / "student")
+    again = list(loaded.pipe(texts))
+    for a, b in zip(probs, loaded.get_pipe("xner_student_ner").predict(again), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_doc_without_features_is_a_clear_error(tiny_xlmr_dir: Path) -> None:
+    nlp, _ = encoder_nlp(tiny_xlmr_dir)
+    nlp.add_pipe("xner_student_ner", config=_student_config())
+    examples = _examples(nlp, 4)
+    optimizer = nlp.initialize(lambda: examples)  # initialises on Docs without features
+    with pytest.raises(FeaturesMissingError, match="annotating_components"):
+        nlp.update(examples, sgd=optimizer, exclude=["xner_encoder"])  # not annotating
+    nlp.update(examples, sgd=optimizer, exclude=["xner_encoder"], annotates=["xner_encoder"])
+    with nlp.select_pipes(disable=["xner_encoder"]), pytest.raises(FeaturesMissingError):
+        nlp("Ada went to Lagos .")
+
+
+def test_feature_layer_sends_no_gradient_to_the_features(tiny_xlmr_dir: Path) -> None:
+    nlp, _ = encoder_nlp(tiny_xlmr_dir)
+    docs = list(nlp.pipe(SENTENCES))
+    from spacy.util import registry
+
+    block = {"@architectures": "xner.EncoderFeatures.v1", "width": 12, "dropout": None}
+    layer = registry.resolve({"m": block})["m"]
+    bare = [nlp.make_doc(text) for text in SENTENCES]  # as spaCy initialises: no features yet
+    zeros = layer.predict(bare)
+    assert [z.shape for z in zeros] == [(len(d), 12) for d in docs] and not zeros[0].any()
+    layer.initialize(X=docs)
+    assert layer.get_dim("nF") == 32 and layer.get_dim("nO") == 12
+    before = [d._.xner_features.copy() for d in docs]
+    out, backprop = layer.begin_update(docs)
+    assert [o.shape for o in out] == [(len(d), 12) for d in docs]
+    assert backprop([np.ones_like(o) for o in out]) == []
+    for doc, b in zip(docs, before, strict=True):
+        np.testing.assert_array_equal(doc._.xner_features, b)
+
+
+# --- configs/ner_encoder.cfg with stock `spacy train`, packaging ------------------------------
+
+
+def _docbin(path: Path, texts: list[tuple[str, list[tuple[str, str]]]]) -> Path:
+    nlp = spacy.blank("xx")
+    db = DocBin()
+    for text, ents in texts:
+        doc = nlp.make_doc(text)
+        doc.set_ents([doc.char_span(text.index(w), text.index(w) + len(w), lab) for w, lab in ents])
+        db.add(doc)
+    db.to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, tiny_xlmr_dir: Path) -> dict[str, Any]:
+    """configs/ner_encoder.cfg trained 30 steps on a copy of the tiny encoder; encoder calls."""
+    from conftest import synthetic_pairs
+
+    root = tmp_path_factory.mktemp("enc_train")
+    encoder = root / "encoder"
+    shutil.copytree(tiny_xlmr_dir, encoder)
+    pairs = synthetic_pairs(30, seed=5)
+    train = _docbin(root / "train.spacy", [(p[0], p[2]) for p in pairs[:24]])
+    dev = _docbin(root / "dev.spacy", [(p[0], p[2]) for p in pairs[24:]])
+    calls: list[tuple[str, ...]] = []
+    embed = SubwordEmbedder.embed
+
+    def counting(self: SubwordEmbedder, sentences: Any) -> Any:
+        calls.extend(tuple(s) for s in sentences)
+        return embed(self, sentences)
+
+    from spacy.cli.train import train as spacy_train
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SubwordEmbedder, "embed", counting)
+        spacy_train(
+            REPO / "configs" / "ner_encoder.cfg",
+            root / "out",
+            overrides={
+                "paths.train": str(train),
+                "paths.dev": str(dev),
+                "paths.encoder": str(encoder),
+                "components.xner_encoder.layer": 2,
+                "training.max_steps": 30,
+                "training.eval_frequency": 10,
+            },
+        )
+    texts = [p[0] for p in pairs]
+    return {"root": root, "encoder": encoder, "calls": calls, "texts": texts}
+
+
+@pytest.mark.slow
+def test_training_encodes_each_sentence_once(trained: dict[str, Any]) -> None:
+    """30 steps over 24 training sentences (several epochs) and 3 evaluations of 6 dev ones."""
+    calls = trained["calls"]
+    nlp = spacy.blank("xx", config={"nlp": {"tokenizer": {"@tokenizers": "xner.NFCTokenizer.v1"}}})
+    expected = {tuple(t.text for t in nlp.make_doc(text)) for text in trained["texts"]}
+    assert len(calls) == len(set(calls)) and set(calls) == expected
+
+
+@pytest.mark.slow
+def test_saved_pipeline_predicts_the_same_without_the_model_dir(
+    trained: dict[str, Any], tmp_path: Path
+) -> None:
+    model = trained["root"] / "out" / "model-last"
+    nlp = spacy.load(model)
+    assert nlp.pipe_names == ["xner_encoder", "ner"]
+    texts = trained["texts"][:10] + ["Zoë est allé à Bamako hier ."]
+    docs = list(nlp.pipe(texts))
+    copy = tmp_path / "copy"
+    nlp.to_disk(copy)
+    moved = trained["encoder"].with_name("encoder_moved")
+    trained["encoder"].rename(moved)  # the configured model path no longer exists
+    try:
+        loaded = spacy.load(copy)
+        again = list(loaded.pipe(texts))
+    finally:
+        moved.rename(trained["encoder"])
+    assert [[(e.start, e.end, e.label_) for e in d.ents] for d in docs] == [
+        [(e.start, e.end, e.label_) for e in d.ents] for d in again
+    ]
+    for a, b in zip(docs, again, strict=True):
+        np.testing.assert_array_equal(a._.xner_features, b._.xner_features)
+
+
+def _run(cmd: list[str], **kwargs: Any) -> str:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           **kwargs.pop("env", {})}  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, **kwargs)
+    assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_package_installs_and_loads_without_the_model_dir(
+    trained: dict[str, Any], tmp_path: Path
+) -> None:
+    model = trained["root"] / "out" / "model-best"
+    texts = trained["texts"][:6]
+    nlp = spacy.load(model)
+    expected = [[[e.start, e.end, e.label_] for e in d.ents] for d in nlp.pipe(texts)]
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    _run([sys.executable, "-m", "spacy", "package", str(model), str(packages), "--name",
+          "xner_encoder_test", "--version", "0.0.1", "--build", "wheel", "--force"])  # fmt: skip
+    wheels = list(packages.glob("*/dist/*.whl"))
+    assert len(wheels) == 1
+    site = tmp_path / "site"
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+          str(site), str(wheels[0])])  # fmt: skip
+    moved = trained["encoder"].with_name("encoder_moved")
+    trained["encoder"].rename(moved)
+    try:
+        code = (
+            "import json, spacy\n"
+            "nlp = spacy.load('xx_xner_encoder_test')\n"
+            f"docs = list(nlp.pipe({texts!r}))\n"
+            "print(json.dumps({'pipes': nlp.pipe_names, 'ents': "
+            "[[[e.start, e.end, e.label_] for e in d.ents] for d in docs]}))\n"
+        )
+        out = json.loads(_run([sys.executable, "-c", code], env={"PYTHONPATH": str(site)}))
+    finally:
+        moved.rename(trained["encoder"])
+    assert out == {"pipes": ["xner_encoder", "ner"], "ents": expected}
+
+
+def test_config_is_language_neutral_and_frozen() -> None:
+    cfg = Config().from_disk(REPO / "configs" / "ner_encoder.cfg", interpolate=False)
+    assert cfg["nlp"]["lang"] == "xx" and cfg["paths"]["encoder"] == "assets/encoder"
+    assert cfg["components"]["xner_encoder"]["model"] == "${paths.encoder}"
+    training = cfg["training"]
+    assert training["frozen_components"] == training["annotating_components"] == ["xner_encoder"]
