@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_pairs, write_conll
+from toy_data import synthetic_pairs, write_conll
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -253,7 +253,7 @@ def _docbin(path: Path, texts: list[tuple[str, list[tuple[str, str]]]]) -> Path:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, tiny_xlmr_dir: Path) -> dict[str, Any]:
     """configs/ner_encoder.cfg trained 30 steps on a copy of the tiny encoder; encoder calls."""
-    from conftest import synthetic_pairs
+    from toy_data import synthetic_pairs
 
     root = tmp_path_factory.mktemp("enc_train")
     encoder = root / "encoder"
