@@ -124,6 +124,9 @@ def test_to_disk_keeps_the_encoder_up_to_layer_in_float16(
         saved = tmp_path / dtype / "xner_encoder" / "model"
         assert json.loads((saved / "config.json").read_text())["num_hidden_layers"] == 1
         assert (saved / "tokenizer.json").is_file()
+        umask = os.umask(0)
+        os.umask(umask)  # safetensors writes owner-only files; a package must be readable
+        assert (saved / "model.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask
         sizes[dtype] = (saved / "model.safetensors").stat().st_size
         loaded = spacy.load(tmp_path / dtype)
         after = [d._.xner_features for d in loaded.pipe(SENTENCES)]
@@ -363,9 +366,30 @@ def test_package_installs_and_loads_without_the_model_dir(
     assert out == {"pipes": ["xner_encoder", "ner"], "ents": expected}
 
 
-def test_config_is_language_neutral_and_frozen() -> None:
-    cfg = Config().from_disk(REPO / "configs" / "ner_encoder.cfg", interpolate=False)
+@pytest.mark.parametrize("config", ["ner_encoder.cfg", "student_encoder.cfg"])
+def test_configs_are_language_neutral_and_frozen(config: str) -> None:
+    cfg = Config().from_disk(REPO / "configs" / config, interpolate=False)
     assert cfg["nlp"]["lang"] == "xx" and cfg["paths"]["encoder"] == "assets/encoder"
     assert cfg["components"]["xner_encoder"]["model"] == "${paths.encoder}"
     training = cfg["training"]
     assert training["frozen_components"] == training["annotating_components"] == ["xner_encoder"]
+
+
+@pytest.mark.slow
+def test_student_config_trains_and_predicts(tiny_xlmr_dir: Path, tmp_path: Path) -> None:
+    from conftest import synthetic_pairs
+    from spacy.cli.train import train as spacy_train
+
+    pairs = synthetic_pairs(24, seed=6)
+    train = _docbin(tmp_path / "train.spacy", [(p[0], p[2]) for p in pairs[:20]])
+    dev = _docbin(tmp_path / "dev.spacy", [(p[0], p[2]) for p in pairs[20:]])
+    overrides = {"paths.train": str(train), "paths.dev": str(dev),
+                 "paths.encoder": str(tiny_xlmr_dir), "components.xner_encoder.layer": 2,
+                 "training.max_steps": 20, "training.eval_frequency": 10}  # fmt: skip
+    spacy_train(REPO / "configs" / "student_encoder.cfg", tmp_path / "out", overrides=overrides)
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    assert nlp.pipe_names == ["xner_encoder", "xner_student_ner"]
+    assert set(nlp.get_pipe("xner_student_ner").labels) == {"PER", "LOC", "ORG"}
+    doc = nlp(pairs[0][0])
+    assert doc._.xner_features.shape == (len(doc), 32)
+    assert all(0 <= e.start < e.end <= len(doc) for e in doc.ents)

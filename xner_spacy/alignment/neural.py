@@ -115,6 +115,7 @@ class SubwordEmbedder:
         state = {k: v.to(dtype).cpu() for k, v in self._model.state_dict().items()}
         self._model.save_pretrained(str(path), state_dict=state, safe_serialization=True)
         self._tokenizer.save_pretrained(str(path))
+        _readable(Path(path))
 
     def embed(self, sentences: Sentences) -> tuple[Any, WordPieces]:
         """Hidden states ``(batch, length, hidden)`` of ``layer`` and the batch's sub-tokens."""
@@ -132,6 +133,17 @@ class SubwordEmbedder:
                 f"{len(hidden)} hidden states"
             )
         return hidden[self.layer], pieces
+
+
+def _readable(folder: Path) -> None:
+    """Give files the permissions of the umask (safetensors writes its weights owner-only)."""
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    for item in folder.iterdir():
+        if item.is_file():
+            item.chmod(0o666 & ~umask)
 
 
 def _drop_layers_above(model: Any, layer: int) -> None:
