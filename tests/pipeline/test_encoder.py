@@ -377,8 +377,8 @@ def test_configs_are_language_neutral_and_frozen(config: str) -> None:
 
 @pytest.mark.slow
 def test_student_config_trains_and_predicts(tiny_xlmr_dir: Path, tmp_path: Path) -> None:
-    from conftest import synthetic_pairs
     from spacy.cli.train import train as spacy_train
+    from toy_data import synthetic_pairs
 
     pairs = synthetic_pairs(24, seed=6)
     train = _docbin(tmp_path / "train.spacy", [(p[0], p[2]) for p in pairs[:20]])
