@@ -94,9 +94,9 @@ class PairRecord:
         for key in ("src_words", "tgt_words"):
             if not all(isinstance(w, str) and w for w in data[key]):
                 raise RecordError(f"{where}: field '{key}' must be a list of non-empty strings")
-            if any("\0" in w for w in data[key]):  # ends a word in C aligners' files
-                k = next(k for k, w in enumerate(data[key]) if "\0" in w)
-                raise RecordError(f"{where}: {key}[{k}] {data[key][k][:40]!r} contains NUL")
+            for k, w in enumerate(data[key]):
+                if "\0" in w:  # ends a word in C aligners' files
+                    raise RecordError(f"{where}: {key}[{k}] {w[:40]!r} contains NUL")
         for key in ("src_lang", "tgt_lang"):
             if not isinstance(data.get(key, ""), str):
                 raise RecordError(f"{where}: field '{key}' must be a string")
@@ -106,7 +106,9 @@ class PairRecord:
         n_src, n_tgt = len(data["src_words"]), len(data["tgt_words"])
         src_ents = _parse_ents(data.get("src_ents"), n_src, f"{where}: src_ents")
         tgt_ents = _parse_ents(data.get("tgt_ents"), n_tgt, f"{where}: tgt_ents")
-        alignment = _parse_alignment(data.get("alignment"), n_src, n_tgt, f"{where}: alignment")
+        alignment = None
+        if data.get("alignment") is not None:  # a list: checked with the optional lists above
+            alignment = checked_alignment(data["alignment"], n_src, n_tgt, f"{where}: alignment")
         meta = {} if data.get("meta") is None else data["meta"]
         if not isinstance(meta, dict):
             raise RecordError(f"{where}: field 'meta' must be an object")
@@ -174,14 +176,6 @@ def checked_alignment(value: Iterable[Any], n_src: int, n_tgt: int, where: str) 
             )
         pairs.add((int(i), int(j)))
     return sorted(pairs)
-
-
-def _parse_alignment(value: Any, n_src: int, n_tgt: int, where: str) -> list[AlignPair] | None:
-    if value is None:
-        return None
-    if not isinstance(value, (list, tuple)):
-        raise RecordError(f"{where}: expected a list of [src_index, tgt_index], got {value!r}")
-    return checked_alignment(value, n_src, n_tgt, where)
 
 
 @runtime_checkable
