@@ -97,33 +97,26 @@ _HEURISTIC = {"@misc": "xner.HeuristicProjector.v1", "max_gap": 2}
 _SCORER = {"@misc": "xner.NMTScorer.v1", "model": "tiny-m", "src_lang": "eng", "tgt_lang": "yor"}
 _TEACHER = {"@misc": "xner.Teacher.v1", "model": "/no/such/teacher", "kind": "hf"}
 
+_HASH_EMBED = {
+    "@architectures": "spacy.HashEmbedCNN.v2",
+    "pretrained_vectors": None,
+    "width": 16,
+    "depth": 1,
+    "embed_size": 100,
+    "window_size": 1,
+    "maxout_pieces": 2,
+    "subword_features": True,
+}
+
 NON_DEFAULT: dict[str, dict[str, object]] = {
     "xner.NFCTokenizer.v1": {},
     "xner.SoftNERTagger.v1": {
-        "tok2vec": {
-            "@architectures": "spacy.HashEmbedCNN.v2",
-            "pretrained_vectors": None,
-            "width": 16,
-            "depth": 1,
-            "embed_size": 100,
-            "window_size": 1,
-            "maxout_pieces": 2,
-            "subword_features": True,
-        },
+        "tok2vec": _HASH_EMBED,
         "nO": 5,
     },
     "xner.EncoderFeatures.v1": {
         "width": 64,
-        "embed": {
-            "@architectures": "spacy.HashEmbedCNN.v2",
-            "pretrained_vectors": None,
-            "width": 16,
-            "depth": 1,
-            "embed_size": 100,
-            "window_size": 1,
-            "maxout_pieces": 2,
-            "subword_features": True,
-        },
+        "embed": _HASH_EMBED,
         "maxout_pieces": 2,
         "dropout": 0.2,
     },
