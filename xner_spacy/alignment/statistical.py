@@ -24,11 +24,8 @@ directional alignments are combined with :func:`~xner_spacy.alignment.symmetrize
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import io
 import logging
-import os
 import struct
 import sys
 import tempfile
@@ -213,82 +210,25 @@ class EflomalAligner(_CorpusAligner):
         return fwd, rev
 
 
-# OpenMP runtimes, by file name: bundled with a wheel (auditwheel: <pkg>.libs/, delocate:
-# .dylibs/), loaded by another package (torch loads its libgomp into the global symbol scope,
-# where the extension's OpenMP calls may then resolve) or the system's.
-_OPENMP_NAMES = ("libgomp", "libomp", "libiomp5")
-
-
-def _loaded_libraries() -> list[str]:
-    """Paths of the shared libraries loaded in this process (Linux and macOS; else none)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
-            fields = (line.split(None, 5) for line in maps.splitlines())
-            return [f[5] for f in fields if len(f) == 6 and f[5].startswith("/")]
-    if sys.platform == "darwin":
-        with contextlib.suppress(OSError, AttributeError):
-            dyld = ctypes.CDLL(None)
-            dyld._dyld_get_image_name.restype = ctypes.c_char_p
-            names = (dyld._dyld_get_image_name(k) for k in range(dyld._dyld_image_count()))
-            return [name.decode() for name in names if name]
-    return []
-
-
-def _openmp_runtimes(module: ModuleType) -> list[ctypes.CDLL]:
-    """Every OpenMP runtime ``module``'s extension may call, as loaded in this process.
-
-    ``dlopen`` of a loaded library returns the loaded one, so setting its thread count here
-    sets it for the extension. The copies bundled next to the module and those already loaded
-    by anything else are all returned (which one the extension's calls reach depends on load
-    order); the system's libgomp/libomp only if there is neither.
-    """
-    where = Path(module.__file__ or "").parent
-    name = module.__name__.split(".")[0]
-    bundled = [
-        str(path)
-        for folder in (where / f"{name}.libs", where / ".dylibs", where / name / ".dylibs")
-        if folder.is_dir()
-        for path in sorted(folder.iterdir())
-        if path.name.startswith(_OPENMP_NAMES)
-    ]
-    loaded = [p for p in _loaded_libraries() if Path(p).name.startswith(_OPENMP_NAMES)]
-    paths = list(dict.fromkeys(os.path.realpath(p) for p in bundled + loaded))
-    if not paths:
-        found = (ctypes.util.find_library(n.removeprefix("lib")) for n in _OPENMP_NAMES)
-        paths = [p for p in found if p]
-    runtimes = []
-    for path in paths:
-        with contextlib.suppress(OSError, AttributeError):
-            lib = ctypes.CDLL(path)
-            lib.omp_get_max_threads.restype = ctypes.c_int
-            lib.omp_set_num_threads.argtypes = [ctypes.c_int]
-            runtimes.append(lib)
-    return runtimes
-
-
 @contextlib.contextmanager
 def _one_openmp_thread(module: ModuleType) -> Iterator[None]:
-    """Run OpenMP parallel regions started from this thread on one thread, then restore.
+    """Run the OpenMP parallel regions ``module`` starts from this thread on one thread.
 
-    ``omp_set_num_threads`` sets the calling thread's value only, so other threads are not
-    affected; every runtime found is set (torch's too, where its symbols may serve the
-    extension's calls) and restored afterwards.
+    threadpoolctl finds every OpenMP runtime loaded in the process: the one bundled with the
+    extension and any other package loaded (torch's libgomp, whose symbols may serve the
+    extension's calls), and restores their thread counts afterwards.
     """
-    saved = [(lib, lib.omp_get_max_threads()) for lib in _openmp_runtimes(module)]
-    if not saved and sys.platform != "win32":
+    from threadpoolctl import ThreadpoolController
+
+    openmp = ThreadpoolController().select(user_api="openmp")
+    if not openmp.lib_controllers and sys.platform != "win32":
         logger.warning(
             "no OpenMP runtime found for %s: with OMP_NUM_THREADS > 1 its output may vary "
             "between runs; set OMP_NUM_THREADS=1 for identical output",
             module.__name__,
         )
-    for lib, _ in saved:
-        lib.omp_set_num_threads(1)
-    try:
+    with openmp.limit(limits=1):
         yield
-    finally:
-        for lib, n in saved:
-            lib.omp_set_num_threads(n)
 
 
 # fast_align's floor for a word pair missing from the translation table (TTable::prob).
