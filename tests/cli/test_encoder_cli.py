@@ -49,7 +49,18 @@ def test_get_encoder_leaves_nothing_when_the_converter_fails(tmp_path: Path) -> 
     target = tmp_path / "enc"
     result = runner.invoke(app, ["get-encoder", str(target), "--converter", str(bad)])
     assert result.exit_code == 1 and "no weights here" in result.output
-    assert not target.exists()
+    assert not target.exists() and not target.with_name("enc.partial").exists()
+
+
+def test_get_encoder_never_replaces_an_incomplete_directory(tmp_path: Path) -> None:
+    target = tmp_path / "enc"
+    target.mkdir()
+    (target / "config.json").write_text("{}")
+    converter = tmp_path / "never.py"
+    converter.write_text("raise SystemExit('must not run')\n")
+    result = runner.invoke(app, ["get-encoder", str(target), "--converter", str(converter)])
+    assert result.exit_code == 1 and "not a complete encoder directory" in result.output
+    assert [p.name for p in target.iterdir()] == ["config.json"]
 
 
 def test_align_uses_the_encoder_var(tmp_path: Path, tiny_xlmr_dir: Path) -> None:

@@ -10,6 +10,7 @@ all it takes. Offline, a converter script can write the directory (here: the sha
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,16 +20,16 @@ import typer
 
 from .app import _emit, _fail, _setup_logging, app
 
-#: files a Hugging Face encoder directory must hold to load with AutoModel/AutoTokenizer
-_NEEDED = ("config.json",)
-_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+#: a Hugging Face encoder directory holds config.json, one of these weights files and one of
+#: these tokenizer files (what AutoModel/AutoTokenizer load)
+_WEIGHTS = {"model.safetensors", "pytorch_model.bin"}
+_TOKENIZER = {"tokenizer.json", "sentencepiece.bpe.model", "vocab.txt"}
 
 
 def encoder_dir_complete(path: Path) -> bool:
     """A local directory with a config, weights and a tokenizer file."""
     names = {p.name for p in path.iterdir()} if path.is_dir() else set()
-    has_tokenizer = bool(names & {"tokenizer.json", "sentencepiece.bpe.model", "vocab.txt"})
-    return set(_NEEDED) <= names and bool(names & set(_WEIGHTS)) and has_tokenizer
+    return "config.json" in names and bool(names & _WEIGHTS) and bool(names & _TOKENIZER)
 
 
 @app.command("get-encoder")
@@ -54,12 +55,16 @@ def get_encoder_cmd(
                 "(--vars.encoder xlm-roberta-large) and skip get-encoder."
             )
         )
+    if path.exists():  # never replaced: it may be someone's half-copied model
+        raise _fail(ValueError(f"{encoder} exists but is not a complete encoder directory"))
     tmp = path.with_name(path.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)  # left by an interrupted earlier run
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
         [sys.executable, str(converter), "--out", str(tmp)], env=env, capture_output=True, text=True
     )
     if proc.returncode != 0 or not encoder_dir_complete(tmp):
+        shutil.rmtree(tmp, ignore_errors=True)
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         raise _fail(
             RuntimeError(
