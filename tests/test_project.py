@@ -2,27 +2,86 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import shutil
-import site
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
+from spacy.util import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _run(cmd: list[str], cwd: Path | None = None) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+def _run(cmd: list[str], path: Path | None = None) -> str:
+    """Run ``cmd`` offline (Hugging Face too), with ``path`` first on PYTHONPATH if given."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    if path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(path), env.get("PYTHONPATH")]))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
 
+def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
+    """The project vars of an encoder run and the encoder directory they name.
+
+    A tiny random XLM-R-style encoder with 8 layers (the configs read hidden layer 8, as
+    shipped, with no layer override) in a folder of its own, outside the project, so the
+    default ``assets/encoder`` does not exist: a step that ignored ``--vars.encoder`` fails.
+    Source labeller and target pipeline both on ``configs/ner_encoder.cfg``; the align step
+    on the intersection of SimAlign over the encoder (``configs/align/simalign.cfg``) and
+    ``projection_fast.cfg``'s fast_align (a random encoder's links alone are noise; fast_align
+    keeps the silver names clean), written into the project copy.
+    """
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("simalign")
+    from thinc.api import Config
+    from tiny_models import save_tiny_xlmr
+
+    encoder = save_tiny_xlmr(tmp_path / "tiny-encoder-8", num_layers=8)
+    cfg = Config().from_disk(project / "configs/projection_fast.cfg", interpolate=False)
+    simalign = Config().from_disk(project / "configs/align/simalign.cfg", interpolate=False)
+    assert simalign["aligner"]["model"] == "${paths.encoder}"
+    cfg["aligner"] = {"@misc": "xner.CombinedAligner.v1", "rule": "intersection",
+                      "first": simalign["aligner"], "second": cfg["aligner"]}  # fmt: skip
+    cfg.to_disk(project / "configs/projection_encoder.cfg")
+    args = ["--vars.encoder", str(encoder),
+            "--vars.source_config", "configs/ner_encoder.cfg",
+            "--vars.target_config", "configs/ner_encoder.cfg",
+            "--vars.projection_config", "configs/projection_encoder.cfg"]  # fmt: skip
+    return args, encoder
+
+
+# Run with the installed wheel on the path (and, for an encoder run, the encoder directory
+# gone): the trained pipeline's directory and the installed package must load and agree.
+_LOAD_BOTH = """
+import json, sys, spacy
+text = "Ada lo si Lagos lana ."
+out = {}
+for key, name in (("dir", sys.argv[1]), ("package", "xx_xner_zzz")):
+    nlp = spacy.load(name)
+    doc = nlp(text)
+    feats = doc._.xner_features if doc.has_extension("xner_features") else None
+    out[key] = {
+        "pipes": nlp.pipe_names,
+        "requirements": nlp.meta.get("requirements", []),
+        "ents": [[e.text, e.label_] for e in doc.ents],
+        "features": None if feats is None else [list(feats.shape), float(abs(feats).sum())],
+    }
+print(json.dumps(out))
+"""
+
+
 @pytest.mark.slow
-def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["cnn", "encoder"])
+def test_project_all_then_pip_install_and_load(
+    target: str, toy_data_dir: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "project"
     project.mkdir()
     # The project directory is a copy of the repository's project files and package source
@@ -31,13 +90,19 @@ def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Pat
         shutil.copy(REPO / name, project)
     for name in ("configs", "xner_spacy"):
         shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    args = ["--vars.projection_config", "configs/projection_fast.cfg",
+            "--vars.source_config", "configs/ner_cnn.cfg"]  # fmt: skip
+    encoder = None
+    if target == "encoder":
+        args, encoder = _encoder_vars(project, tmp_path)
+    steps = "200" if encoder is None else "100"  # the encoder's features: learnt sooner
     _run(
         [sys.executable, "-m", "spacy", "project", "run", "all", str(project),
          "--vars.data_dir", str(toy_data_dir), "--vars.lang", "zzz",
-         "--vars.source_steps", "200", "--vars.target_steps", "200", "--vars.eval_frequency", "50",
-         "--vars.projection_config", "configs/projection_fast.cfg",
-         "--vars.source_config", "configs/ner_cnn.cfg"]
+         "--vars.source_steps", steps, "--vars.target_steps", steps, "--vars.eval_frequency", "50",
+         *args]
     )  # fmt: skip
+    assert not (project / "assets/encoder").exists()
     prepared = json.loads((project / "metrics/prepare_zzz.json").read_text())
     assert prepared["removed_test_overlap"] >= 2  # planted test sentences never train
     metrics = json.loads((project / "metrics/zzz.json").read_text())
@@ -49,23 +114,37 @@ def test_project_all_then_pip_install_and_load(toy_data_dir: Path, tmp_path: Pat
     wheels = list(dist.glob("xx_xner_zzz-*.whl"))
     assert len(wheels) == 1
     assert len(list(dist.glob("xner_spacy-*.whl"))) == 1  # the requirement, beside it
+    model = project / "training/zzz/model-best"
+    pipes = {"cnn": ["tok2vec", "ner"], "encoder": ["xner_encoder", "ner"]}[target]
+    for pipeline in (project / "training/source_en/model-best", model):
+        assert load_config(pipeline / "config.cfg")["nlp"]["pipeline"] == pipes, pipeline
+    if encoder is not None:
+        # the saved pipelines hold their own copy of the encoder, not a path to it
+        for pipeline in (project / "training/source_en/model-best", model):
+            assert (pipeline / "xner_encoder/model/config.json").is_file()
+        card = json.loads((project / "packages/xx_xner_zzz-0.1.0/meta.json").read_text())
+        assert any(str(encoder) in s["name"] for s in card["sources"]), card["sources"]
+        shutil.rmtree(encoder)
 
-    # A new venv that sees this environment's packages (spaCy, xner-spacy) through a .pth
-    # file, so only the wheel itself is installed, offline.
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
-    py = env_dir / "bin" / "python"
-    purelib = _run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
-    Path(purelib.strip(), "_parent_env.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheels[0])])
-    code = (
-        "import spacy; nlp = spacy.load('xx_xner_zzz'); print(nlp.meta['requirements']); "
-        "print([(e.text, e.label_) for e in nlp('Ada lo si Lagos lana .').ents])"
-    )
-    out = _run([str(py), "-c", code])
-    requirements, ents = out.strip().splitlines()
-    assert "xner-spacy" in requirements
-    assert "('Ada', 'PER')" in ents or "('Lagos', 'LOC')" in ents
+    # The wheel alone, installed offline into a fresh folder; this environment provides its
+    # requirements (spaCy, xner-spacy), as a venv with --system-site-packages would.
+    target_dir = tmp_path / "site"
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+          str(target_dir), str(wheels[0])])  # fmt: skip
+    assert not importlib.util.find_spec("xx_xner_zzz")  # only there
+    loaded = json.loads(_run([sys.executable, "-c", _LOAD_BOTH, str(model)], path=target_dir))
+    assert any(r.startswith("xner-spacy") for r in loaded["package"]["requirements"])
+    for found in loaded.values():
+        del found["requirements"]  # the package's meta adds them
+    assert loaded["dir"] == loaded["package"]  # the same pipeline, with the same predictions
+    assert loaded["package"]["pipes"] == pipes
+    ents = loaded["package"]["ents"]
+    assert ["Ada", "PER"] in ents or ["Lagos", "LOC"] in ents, ents
+    features = loaded["package"]["features"]
+    if encoder is None:
+        assert features is None
+    else:  # one row of encoder features per token, computed by the packaged encoder
+        assert features[0] == [6, 32] and features[1] > 0
 
 
 # --- project.yml itself, as explosion/projects' test_project_*.py check theirs ---------------

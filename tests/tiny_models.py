@@ -179,13 +179,13 @@ def tiny_bert_tokenizer(corpus: Sequence[str] | None = None, vocab_size: int = 4
     return BertTokenizerFast(tokenizer_object=tok, model_max_length=MAX_LENGTH, do_lower_case=False)
 
 
-def _xlmr_config(tokenizer: Any, **kwargs: Any) -> Any:
+def _xlmr_config(tokenizer: Any, num_layers: int = NUM_LAYERS, **kwargs: Any) -> Any:
     from transformers import XLMRobertaConfig
 
     return XLMRobertaConfig(
         vocab_size=len(tokenizer),
         hidden_size=HIDDEN_SIZE,
-        num_hidden_layers=NUM_LAYERS,
+        num_hidden_layers=num_layers,
         num_attention_heads=NUM_HEADS,
         intermediate_size=2 * HIDDEN_SIZE,
         max_position_embeddings=MAX_LENGTH + 2,
@@ -206,14 +206,18 @@ def _save(model: Any, tokenizer: Any, path: Path) -> Path:
     return path
 
 
-def save_tiny_xlmr(path: Path, seed: int = 0) -> Path:
-    """Save a 2-layer ``XLMRobertaModel`` + Unigram ``XLMRobertaTokenizerFast`` into ``path``."""
+def save_tiny_xlmr(path: Path, seed: int = 0, num_layers: int = NUM_LAYERS) -> Path:
+    """Save a 2-layer ``XLMRobertaModel`` + Unigram ``XLMRobertaTokenizerFast`` into ``path``.
+
+    ``num_layers`` deepens it, e.g. to 8 for configs that read hidden layer 8 as shipped
+    (``configs/ner_encoder.cfg``, ``configs/align/simalign.cfg``) with no layer override.
+    """
     import torch
     from transformers import XLMRobertaModel
 
     tokenizer = tiny_xlmr_tokenizer()
     torch.manual_seed(seed)
-    model = XLMRobertaModel(_xlmr_config(tokenizer))
+    model = XLMRobertaModel(_xlmr_config(tokenizer, num_layers=num_layers))
     return _save(model, tokenizer, Path(path))
 
 

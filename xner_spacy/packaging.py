@@ -275,11 +275,16 @@ def _encoder_entries(spec: str, role: str) -> list[dict[str, str]]:
 
 
 def _model_encoders(config: Any) -> list[str]:
-    """Pretrained encoders a pipeline config names: transformer models, static vectors."""
+    """Pretrained encoders a pipeline config names: transformer models, the frozen encoder of
+    ``xner_encoder`` components (its ``model``: hub name or the directory it was trained from;
+    the pipeline holds a copy), static vectors."""
     found = []
     for comp in (config.get("components") or {}).values():
         model = comp.get("model") or {}
-        name = model.get("name") if isinstance(model, dict) else None
+        if comp.get("factory") == "xner_encoder":
+            name = model
+        else:
+            name = model.get("name") if isinstance(model, dict) else None
         if isinstance(name, str) and name:
             found.append(name)
     vectors = (config.get("initialize") or {}).get("vectors")

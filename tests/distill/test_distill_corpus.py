@@ -180,3 +180,60 @@ def test_weight_errors() -> None:
         teacher_weights(["a"], "similarity", target=["x"])
     with pytest.raises(ValueError, match="unknown weighting"):
         teacher_weights(["a"], "softmax")
+
+
+class SureTeacher(FixedTeacher):
+    """Every token: 0.2 O, 0.8 U-<label>."""
+
+    def distributions(self, sentences: list[list[str]], tagset: TagSet) -> list[np.ndarray]:
+        own = TagSet((self.label,))
+        row = np.zeros(len(own))
+        row[0], row[own.index(f"U-{self.label}")] = 0.2, 0.8
+        return [
+            convert_distribution(np.tile(row, (len(w), 1)), own.tags, tagset) for w in sentences
+        ]
+
+
+def test_hard_targets_are_the_one_hot_viterbi_tags_of_the_mixture(tmp_path: Path) -> None:
+    nlp = spacy.blank("xx")
+    path = write_lines(tmp_path / "t.txt", 4)
+    teachers = {"a": SureTeacher("PER"), "b": SureTeacher("LOC")}
+    soft_egs = list(TeacherCorpus(path, teachers=teachers, weights=[0.7, 0.3])(nlp))
+    hard_egs = list(TeacherCorpus(path, teachers=teachers, weights=[0.7, 0.3], hard=True)(nlp))
+    for s, h in zip(soft_egs, hard_egs, strict=True):
+        tags, soft_probs = soft(s)
+        _, hard_probs = soft(h)
+        assert set(np.unique(hard_probs)) <= {0.0, 1.0}
+        np.testing.assert_array_equal(hard_probs.sum(axis=1), 1.0)
+        # the same entities as the soft example's Viterbi decoding, now as certain targets
+        assert [(e.start, e.end, e.label_) for e in h.reference.ents] == [
+            (e.start, e.end, e.label_) for e in s.reference.ents
+        ]
+        assert not np.array_equal(soft_probs, hard_probs)
+        # O 0.2, U-PER 0.56, U-LOC 0.24: every token a PER entity of its own
+        assert [tags[i] for i in hard_probs.argmax(axis=1)] == ["U-PER"] * len(h.reference)
+
+
+def test_langid_weights_favour_the_source_the_identifier_sees_in_the_target(
+    tmp_path: Path,
+) -> None:
+    english = ["the people of the city like the new bridge", "we went to the market today"]
+    german = ["die Leute der Stadt mögen die neue Brücke", "wir gingen heute zum Markt"]
+    spanish = ["a la gente de la ciudad le gusta el puente", "hoy fuimos al mercado"]
+    refs = {}
+    for name, lines in (("en", english), ("de", german), ("es", spanish)):
+        refs[name] = tmp_path / f"{name}.txt"
+        refs[name].write_text("\n".join(lines * 20) + "\n", "utf8")
+    target = ["die Kinder der Schule mögen den neuen Markt", "wir sahen heute die Brücke"]
+    w = teacher_weights(["en", "de", "es"], "langid", target=target, references=refs)
+    assert w.sum() == pytest.approx(1.0) and w.argmax() == 1
+    again = teacher_weights(["en", "de", "es"], "langid", target=target, references=refs)
+    np.testing.assert_array_equal(w, again)  # deterministic
+    sharp = teacher_weights(
+        ["en", "de", "es"], "langid", target=target, references=refs, langid_temperature=0.2
+    )
+    assert sharp[1] > w[1] and sharp.sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="references"):
+        teacher_weights(["en"], "langid", target=target)
+    with pytest.raises(ValueError, match="temperature"):
+        teacher_weights(["en"], "langid", target=target, references=refs, langid_temperature=0)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
 
 from xner_spacy.labelling.label_maps import get_label_map, map_label
 from xner_spacy.labelling.spacy_labeller import SpacyLabeller
@@ -50,3 +52,27 @@ def test_label_maps() -> None:
     assert map_label("ANY", get_label_map("identity")) == "ANY"
     with pytest.raises(ValueError, match="Built-in maps"):
         get_label_map("nope")
+
+
+@Language.component("test_ner_needs_features")
+def _ner_needs_features(doc: Doc) -> Doc:
+    """A stand-in NER that, like one on xner.EncoderFeatures.v1, needs the encoder's features."""
+    if doc._.get("xner_features") is None:
+        raise ValueError("no doc._.xner_features: the encoder did not run")
+    doc.ents = [Span(doc, 0, 1, label="PERSON")]
+    return doc
+
+
+def test_labeller_keeps_the_encoder_its_ner_reads(tmp_path: Path, tiny_xlmr_dir: Path) -> None:
+    """A labeller trained on configs/ner_encoder.cfg: the xner_encoder must run before ner."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    # named apart from its factory: kept for what it is, not for its name
+    nlp.add_pipe("xner_encoder", name="features", config={"model": str(tiny_xlmr_dir), "layer": 2})
+    nlp.add_pipe("test_ner_needs_features", name="ner")
+    nlp.to_disk(tmp_path / "pipeline")
+    labeller = SpacyLabeller(str(tmp_path / "pipeline"), label_map="ontonotes")
+    assert list(labeller.label([["Ada", "went", "home"]])) == [[Entity(0, 1, "PER")]]
+    assert labeller.nlp.pipe_names == ["features", "ner"]  # the sentencizer feeds nothing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,30 @@ def test_xner_package_builds_quietly_installs_and_shows_the_gold_card(
     assert out["ents"] == ["Bola", "Ibadan"]
     readme = (packages / "xx_xner_yor-0.0.1" / "README.md").read_text("utf8")
     _check_card(readme, out["meta"])
+
+
+def test_card_names_the_frozen_encoder_of_an_xner_encoder_pipeline(
+    made: dict[str, Path], tmp_path: Path
+) -> None:
+    """configs/ner_encoder.cfg's encoder (`model = ${paths.encoder}`) is a source of the model."""
+    from spacy.util import load_config
+
+    from xner_spacy.packaging import build_meta
+
+    config = load_config(REPO / "configs" / "ner_encoder.cfg", interpolate=False)
+    config["paths"]["encoder"] = "intfloat/multilingual-e5-small"
+    model = tmp_path / "model"
+    shutil.copytree(made["model"], model)
+    config.to_disk(model / "config.cfg")  # the card reads the config only
+    meta = build_meta(model, made["metrics"])
+    role = "pretrained encoder of this pipeline"
+    encoders = [s for s in meta["sources"] if s["role"] == role]
+    assert encoders == [
+        {
+            "name": "intfloat/multilingual-e5-small",
+            "url": "https://huggingface.co/intfloat/multilingual-e5-small",
+            "license": "MIT",
+            "role": role,
+        }
+    ]
+    assert "intfloat/multilingual-e5-small" in meta["notes"]

@@ -6,6 +6,8 @@ or a DocBin whose tokens are kept), asks each teacher for per-token distribution
 student's tags, combines them with normalised weights and yields ``Example``s whose reference
 ``Doc`` carries the combined distribution (``user_data["xner_soft_targets"]``, see
 :mod:`.student`) and, for inspection and label discovery, the entities Viterbi-decoded from it.
+With ``hard = true`` the distribution is replaced by the one-hot tags of that Viterbi path:
+the pseudo-label (hard-label) student that soft-target distillation is compared with.
 Teacher outputs are computed once per process and, with ``cache_dir``, stored as ``.npz``
 files keyed by the input path and content, the teacher and the tag set.
 """
@@ -51,12 +53,14 @@ class TeacherCorpus:
         weights: WeightSpec = "uniform",
         references: Mapping[str, str | Path] | None = None,
         similarity_temperature: float = 0.1,
+        langid_temperature: float = 1.0,
         labels: Sequence[str] | None = None,
         scheme: str | None = None,
         cache_dir: str | Path | None = None,
         min_length: int = 1,
         max_length: int = 0,
         limit: int = 0,
+        hard: bool = False,
     ) -> None:
         if path is None:
             raise ValueError("xner.TeacherCorpus.v1 needs a path (set paths.train)")
@@ -67,12 +71,14 @@ class TeacherCorpus:
         self.weight_spec = weights
         self.references = dict(references or {})
         self.similarity_temperature = similarity_temperature
+        self.langid_temperature = langid_temperature
         self.labels = None if labels is None else tuple(labels)
         self.scheme = scheme
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.min_length = min_length
         self.max_length = max_length
         self.limit = limit
+        self.hard = hard
         self.weights: dict[str, float] | None = None
         self._sentences: list[Sentence] | None = None
         self._targets: dict[TagSet, list[np.ndarray]] = {}
@@ -84,8 +90,10 @@ class TeacherCorpus:
         allowed, start, end = tagset.transitions()
         for (words, spaces), probs in zip(sentences, targets, strict=True):
             reference = Doc(nlp.vocab, words=words, spaces=spaces)
-            set_soft_targets(reference, tagset.tags, probs)
             ids = constrained_viterbi(np.log(np.clip(probs, 1e-8, None)), allowed, start, end)
+            if self.hard:
+                probs = np.eye(len(tagset), dtype=np.float32)[np.asarray(ids, dtype=np.int64)]
+            set_soft_targets(reference, tagset.tags, probs)
             ents = [Span(reference, s, e, label=lab) for s, e, lab in tagset.spans(ids)]
             reference.set_ents(ents, default="outside")
             yield Example(Doc(nlp.vocab, words=words, spaces=spaces), reference)
@@ -137,6 +145,7 @@ class TeacherCorpus:
                 target=target_text,
                 references=self.references,
                 temperature=self.similarity_temperature,
+                langid_temperature=self.langid_temperature,
             )
             self.weights = dict(zip(names, weights.tolist(), strict=True))
             logger.info("teacher weights: %s", self.weights)

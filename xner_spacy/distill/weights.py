@@ -6,7 +6,12 @@ the target text. The estimator: character n-gram profiles (n = 1..3, within word
 spaces, relative frequencies) of the target text and of each teacher's reference text, their
 cosine similarity ``s_k``, and ``w_k = softmax(s_k / tau)`` — a small ``tau`` favours the
 closest source, a large one tends to uniform (cf. the language-similarity weighting of
-Wu et al., ACL 2020). All modes return weights that sum to 1.
+Wu et al., ACL 2020); ``"langid"``: a language identifier is trained to tell the sources'
+reference texts apart and applied to the target sentences; a source's weight is its mean
+predicted probability over the target sentences, sharpened by ``1 / tau`` and renormalised
+(Wu et al., ACL 2020, weight teachers by such a classifier on mBERT features; here it is a
+logistic regression over hashed character 1–4-grams from scikit-learn, which needs no encoder
+and is deterministic). All modes return weights that sum to 1.
 """
 
 from __future__ import annotations
@@ -50,6 +55,43 @@ def similarity_weights(
     return z / z.sum()
 
 
+def langid_weights(
+    target: Iterable[str],
+    references: Sequence[Iterable[str]],
+    temperature: float = 1.0,
+    max_per_source: int = 5000,
+) -> np.ndarray:
+    """Mean probabilities of a source-language identifier on the target sentences.
+
+    The classifier sees at most ``max_per_source`` lines of each reference (the first ones:
+    deterministic); weights are ``p_k ** (1 / temperature)`` normalised to sum to 1.
+    """
+    if temperature <= 0:
+        raise ValueError(f"langid temperature must be > 0, got {temperature}")
+    texts = [[line for line in ref if line.strip()][:max_per_source] for ref in references]
+    empty = [k for k, lines in enumerate(texts) if not lines]
+    if empty:
+        raise ValueError(f"langid weights: reference {empty} has no text")
+    lines = [line for line in target if line.strip()]
+    if not lines:
+        raise ValueError("langid weights: the target text is empty")
+    if len(texts) == 1:
+        return np.ones(1)
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(1, 4), n_features=2**18, lowercase=True
+    )
+    x = vectorizer.transform([line for ref in texts for line in ref])
+    y = np.concatenate([np.full(len(ref), k) for k, ref in enumerate(texts)])
+    classifier = LogisticRegression(max_iter=1000, C=1.0)
+    classifier.fit(x, y)
+    mean = classifier.predict_proba(vectorizer.transform(lines)).mean(axis=0)
+    sharpened = np.power(np.clip(mean, 1e-12, None), 1.0 / temperature)
+    return sharpened / sharpened.sum()
+
+
 def teacher_weights(
     names: Sequence[str],
     spec: WeightSpec = "uniform",
@@ -57,16 +99,23 @@ def teacher_weights(
     target: Iterable[str] | None = None,
     references: Mapping[str, str | Path] | None = None,
     temperature: float = 0.1,
+    langid_temperature: float = 1.0,
 ) -> np.ndarray:
-    """Normalised weights for the teachers ``names`` (see the module docstring for modes)."""
+    """Normalised weights for the teachers ``names`` (see the module docstring for modes).
+
+    ``temperature`` is the similarity estimator's, ``langid_temperature`` the identifier's.
+    """
     if not names:
         raise ValueError("at least one teacher is needed")
     if isinstance(spec, str):
         if spec == "uniform":
             return np.full(len(names), 1.0 / len(names))
-        if spec == "similarity":
-            return _similarity_from_files(names, target, references, temperature)
-        raise ValueError(f"unknown weighting {spec!r}: 'uniform', 'similarity', a list or dict")
+        if spec in ("similarity", "langid"):
+            tau = temperature if spec == "similarity" else langid_temperature
+            return _estimate_from_files(spec, names, target, references, tau)
+        raise ValueError(
+            f"unknown weighting {spec!r}: 'uniform', 'similarity', 'langid', a list or dict"
+        )
     if isinstance(spec, Mapping):
         unknown = set(spec) - set(names)
         if unknown:
@@ -81,7 +130,8 @@ def teacher_weights(
     return raw / raw.sum()
 
 
-def _similarity_from_files(
+def _estimate_from_files(
+    mode: str,
     names: Sequence[str],
     target: Iterable[str] | None,
     references: Mapping[str, str | Path] | None,
@@ -89,7 +139,9 @@ def _similarity_from_files(
 ) -> np.ndarray:
     missing = [name for name in names if name not in (references or {})]
     if target is None or missing:
-        raise ValueError(f"'similarity' weights need target text and references for {missing}")
+        raise ValueError(f"{mode!r} weights need target text and references for {missing}")
     assert references is not None
     texts = [Path(references[name]).read_text(encoding="utf8").splitlines() for name in names]
+    if mode == "langid":
+        return langid_weights(target, texts, temperature)
     return similarity_weights(target, texts, temperature)

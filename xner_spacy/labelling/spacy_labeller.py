@@ -9,6 +9,10 @@ from typing import Any
 from ..types import Entity, Words
 from .label_maps import get_label_map, map_label
 
+#: Factories of the components an ``ner`` may read its features from (shared tok2vec,
+#: transformer, the frozen ``xner_encoder``): kept when the labeller disables the rest.
+FEATURE_FACTORIES = frozenset({"tok2vec", "transformer", "curated_transformer", "xner_encoder"})
+
 
 def load_pipeline(name_or_path: str, **kwargs: Any) -> Any:
     """``spacy.load`` with an error that says what to install when the pipeline is missing."""
@@ -40,13 +44,20 @@ def predict_entities(
         yield [Entity(e.start, e.end, e.label_) for e in doc.ents]
 
 
+def _feeds_ner(nlp: Any, name: str) -> bool:
+    """Whether the labeller keeps component ``name``: the ``ner`` or a feature producer."""
+    return name == "ner" or nlp.get_pipe_meta(name).factory in FEATURE_FACTORIES
+
+
 @dataclass
 class SpacyLabeller:
     """Labels pre-tokenised source sentences with a spaCy pipeline and maps the labels.
 
     Sentences arrive as word lists (the record's ``src_words``), so the pipeline's own
     tokenizer is bypassed: each sentence becomes ``Doc(words=...)`` and the rest of the
-    pipeline runs on it, which keeps entity offsets on the record's words.
+    pipeline runs on it, which keeps entity offsets on the record's words. Only ``ner`` and
+    the components it may read features from (:data:`FEATURE_FACTORIES`) run; taggers,
+    parsers and the like are disabled.
     """
 
     model: str
@@ -62,11 +73,10 @@ class SpacyLabeller:
     @property
     def nlp(self) -> Any:
         if self._nlp is None:
-            keep = {"tok2vec", "ner", "transformer", "curated_transformer"}
             nlp = load_pipeline(self.model)
             if "ner" not in nlp.pipe_names:
                 raise ValueError(f"Pipeline '{self.model}' has no 'ner' component")
-            nlp.select_pipes(disable=[name for name in nlp.pipe_names if name not in keep])
+            nlp.select_pipes(disable=[name for name in nlp.pipe_names if not _feeds_ner(nlp, name)])
             self._nlp = nlp
         return self._nlp
 

@@ -12,7 +12,9 @@ in :mod:`xner_spacy.pipeline.features`), as spacy-transformers' listener reads
   recently used dropped past ``cache_size`` sentences), so ``spacy train`` encodes each training
   and dev sentence once, in the first epoch and the first evaluation; later epochs cost only
   the NER. Uncached sentences of a ``pipe`` batch are deduplicated, sorted by length and encoded
-  ``batch_size`` at a time.
+  ``batch_size`` at a time. With ``cache_dir`` the features are also kept on disk
+  (:class:`DiskFeatureCache`, one SQLite file per encoder fingerprint), so later processes
+  (other students, teachers, evaluations on the same text) never run the encoder again.
 * **Not trainable**: there is no ``update``. In a training config list it in
   ``[training] frozen_components`` (spaCy then skips its ``initialize``; the model loads on
   first use) and ``annotating_components`` (so the Docs the NER trains on carry features).
@@ -28,6 +30,9 @@ torch and transformers are imported only when the encoder loads.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -97,6 +102,80 @@ class FeatureCache:
         self._items.clear()
 
 
+class DiskFeatureCache:
+    """Feature arrays on disk, shared by processes: SQLite, keyed by the sentence's words.
+
+    One database per encoder ``fingerprint`` (:func:`encoder_fingerprint`: the model's config and
+    weights, the layer, pooling and length limit), so a changed encoder never reads stale
+    features. Arrays are stored as float16; the component rounds fresh features to float16
+    values too, so a sentence gets the same features whether it was encoded now or read back.
+    SQLite (stdlib) gives atomic, concurrent writes from several training processes.
+    """
+
+    def __init__(self, folder: str | Path, fingerprint: str, hidden: int) -> None:
+        self.path = Path(folder) / f"features-{fingerprint}.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.hidden = hidden
+        self._db = sqlite3.connect(str(self.path), timeout=300, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS features (key BLOB PRIMARY KEY, n INTEGER, data BLOB)"
+        )
+        self._db.commit()
+
+    @staticmethod
+    def key(words: Words) -> bytes:
+        return hashlib.sha1("\x1f".join(words).encode("utf8")).digest()
+
+    def get_many(self, keys: Sequence[Words]) -> dict[Words, np.ndarray]:
+        """The stored arrays of those ``keys`` that are on disk (float32)."""
+        by_hash = {self.key(k): k for k in keys}
+        found: dict[Words, np.ndarray] = {}
+        hashes = list(by_hash)
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key, n, data FROM features WHERE key IN ({marks})", chunk
+            )
+            for key, n, data in rows:
+                array = np.frombuffer(data, dtype=np.float16).reshape(n, self.hidden)
+                found[by_hash[key]] = array.astype(np.float32)
+        return found
+
+    def put_many(self, items: Sequence[tuple[Words, np.ndarray]]) -> None:
+        rows = [(self.key(k), len(v), v.astype(np.float16).tobytes()) for k, v in items if len(k)]
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO features VALUES (?, ?, ?)", rows)
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM features").fetchone()[0])
+
+
+def encoder_fingerprint(embedder: SubwordEmbedder, pooling: str) -> str:
+    """A content hash of a loaded encoder and the way features are taken from it.
+
+    The config (without paths, versions and dtype), the tokenizer's class and size, the first
+    values of every weight tensor, the layer, pooling and length limit: equal for the original
+    model and the copy a saved pipeline holds, different when any of them changes.
+    """
+    embedder.load()
+    model, tok = embedder._model, embedder._tokenizer
+    config = {
+        k: v
+        for k, v in model.config.to_dict().items()
+        if k not in ("_name_or_path", "transformers_version", "torch_dtype", "dtype")
+    }
+    h = hashlib.sha1()
+    settings = [config, type(tok).__name__, len(tok), embedder.layer, pooling]
+    settings += [embedder._limit, embedder.on_overflow]
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode("utf8"))
+    for name, param in sorted(model.state_dict().items()):
+        h.update(name.encode("utf8"))
+        h.update(param.detach().flatten()[:1024].float().half().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 class FrozenEncoder(Pipe):
     """Sets ``doc._.xner_features`` from one layer of a frozen pretrained encoder (cached).
 
@@ -120,6 +199,7 @@ class FrozenEncoder(Pipe):
         on_overflow: str,
         cache_size: int,
         weights_dtype: str,
+        cache_dir: str | Path | None = None,
     ) -> None:
         if pooling not in POOLING:
             raise ValueError(f"pooling must be one of {POOLING}, got {pooling!r}")
@@ -139,6 +219,8 @@ class FrozenEncoder(Pipe):
         self.pooling = pooling
         self.batch_size = batch_size
         self.cache = FeatureCache(cache_size)
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self._disk: DiskFeatureCache | None = None
         self.embedder = SubwordEmbedder(
             model=model,
             layer=layer,
@@ -150,7 +232,16 @@ class FrozenEncoder(Pipe):
         self.n_encoded = 0
         self.n_sub_tokens = 0
         self.n_cached = 0
+        self.n_from_disk = 0
         self.encode_seconds = 0.0
+
+    @property
+    def disk(self) -> DiskFeatureCache | None:
+        """The on-disk cache (opened on first use; loads the model), or None without cache_dir."""
+        if self.cache_dir is not None and self._disk is None:
+            fingerprint = encoder_fingerprint(self.embedder, self.pooling)
+            self._disk = DiskFeatureCache(self.cache_dir, fingerprint, self.width)
+        return self._disk
 
     @property
     def width(self) -> int:
@@ -197,7 +288,19 @@ class FrozenEncoder(Pipe):
             else:
                 found[key] = hit
                 self.n_cached += 1
-        for key, vectors in zip(todo, self.encode(list(todo)), strict=True):
+        disk = self.disk
+        if disk is not None and todo:
+            for key, vectors in disk.get_many(list(todo)).items():
+                del todo[key]
+                self.cache.put(key, vectors)
+                found[key] = vectors
+                self.n_from_disk += 1
+        fresh = list(zip(todo, self.encode(list(todo)), strict=True))
+        if disk is not None and fresh:
+            # float16 values, as a later read from disk gives them
+            fresh = [(k, v.astype(np.float16).astype(np.float32)) for k, v in fresh]
+            disk.put_many(fresh)
+        for key, vectors in fresh:
             self.cache.put(key, vectors)
             found[key] = vectors
         out = []
@@ -271,6 +374,7 @@ class FrozenEncoder(Pipe):
         )
         self.embedder.load()
         self.cache.clear()
+        self._disk = None  # reopened for the loaded copy's fingerprint
         return self
 
 
@@ -308,6 +412,7 @@ def pool_words(hidden: Any, word_index: Any, n_words: int, pooling: str) -> np.n
         "on_overflow": "truncate",
         "cache_size": 50000,
         "weights_dtype": "float16",
+        "cache_dir": None,
     },
 )
 def make_encoder(
@@ -322,6 +427,7 @@ def make_encoder(
     on_overflow: str,
     cache_size: int,
     weights_dtype: str,
+    cache_dir: str | None = None,
 ) -> FrozenEncoder:
     """Frozen encoder features per token (``doc._.xner_features``), cached by sentence.
 
@@ -330,7 +436,8 @@ def make_encoder(
     pass; ``device``: ``"auto"``, ``"cpu"``, ``"cuda:0"``; ``max_length``/``on_overflow``: the
     sub-token limit and what a longer sentence does (``"truncate"``: the words past it get
     zeros; ``"error"``); ``cache_size``: sentences kept in memory; ``weights_dtype``: how
-    ``to_disk`` stores the weights (``"float16"`` or ``"float32"``).
+    ``to_disk`` stores the weights (``"float16"`` or ``"float32"``); ``cache_dir``: a folder
+    where features are also kept on disk for other processes (null: memory only).
     """
     return FrozenEncoder(
         name,
@@ -343,4 +450,5 @@ def make_encoder(
         on_overflow=on_overflow,
         cache_size=cache_size,
         weights_dtype=weights_dtype,
+        cache_dir=cache_dir,
     )

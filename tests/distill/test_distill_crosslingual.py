@@ -1,0 +1,188 @@
+"""The cross-lingual benchmark (xner crosslingual, project workflow conll-xl) on toy data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from toy_data import synthetic_pairs, write_conll
+
+from xner_spacy.distill.crosslingual import (
+    BenchmarkSettings,
+    GoldSplits,
+    build_language,
+    student_jobs,
+    words_key,
+)
+from xner_spacy.io.conll import read_conll
+
+REPO = Path(__file__).resolve().parents[2]
+LABELS = ("LOC", "MISC", "ORG", "PER")
+
+
+def _write_lang(folder: Path, side: int, seed: int, names: tuple[str, str, str]) -> None:
+    """train/dev/test of one toy language; two test sentences planted in train."""
+    test = synthetic_pairs(30, seed=seed + 2)
+    write_conll(folder / names[0], synthetic_pairs(120, seed=seed) + test[:2], side)
+    write_conll(folder / names[1], synthetic_pairs(30, seed=seed + 1), side)
+    write_conll(folder / names[2], test, side)
+
+
+def toy_conll_dir(root: Path) -> Path:
+    """../shared/data's layout for the conll-xl workflow: en (IOB file names), de, es, nl."""
+    _write_lang(root / "conll2003_en", 0, 10, ("eng.train", "eng.testa", "eng.testb"))
+    for k, lang in enumerate(("de", "es", "nl")):
+        names = ("train.txt", "dev.txt", "test.txt")
+        _write_lang(root / "conll_4types" / lang, 1, 20 + 10 * k, names)
+    write_conll(root / "germeval2014/de.txt", synthetic_pairs(25, seed=90), 1)
+    write_conll(root / "europarl_ner/es.conll02", synthetic_pairs(25, seed=91), 1)
+    return root
+
+
+def _settings(root: Path, tmp_path: Path, **kwargs: object) -> BenchmarkSettings:
+    langs = {
+        "en": GoldSplits.from_dir(root / "conll2003_en"),
+        **{lang: GoldSplits.from_dir(root / "conll_4types" / lang) for lang in ("de", "es")},
+    }
+    base = {
+        "languages": langs,
+        "targets": ["de", "es"],
+        "sources": ["en", "de", "es"],
+        "output_dir": tmp_path / "out",
+        "shift": {"de": [root / "germeval2014/de.txt"]},
+    }
+    return BenchmarkSettings(**{**base, **kwargs})  # type: ignore[arg-type]
+
+
+def test_gold_splits_find_both_layouts(tmp_path: Path) -> None:
+    root = toy_conll_dir(tmp_path / "data")
+    assert GoldSplits.from_dir(root / "conll2003_en").dev.name == "eng.testa"
+    assert GoldSplits.from_dir(root / "conll_4types/de").test.name == "test.txt"
+    with pytest.raises(FileNotFoundError, match="train.txt"):
+        GoldSplits.from_dir(root)
+
+
+def test_plan_full_and_short_variants(tmp_path: Path) -> None:
+    settings = _settings(toy_conll_dir(tmp_path / "data"), tmp_path, full_variants=("encoder",))
+    assert settings.sources_for("de") == ["en", "es"]  # never its own source, order kept
+    full = [(j.name, j.k, j.weighting) for j in student_jobs(settings, "encoder", "de")]
+    assert full == [
+        ("de/hard_k1", 1, None),
+        ("de/soft_k1", 1, None),
+        ("de/soft_k2_uniform", 2, "uniform"),
+        ("de/soft_k2_similarity", 2, "similarity"),
+        ("de/soft_k2_langid", 2, "langid"),
+    ]
+    short = [(j.name, j.k, j.weighting) for j in student_jobs(settings, "cnn", "de")]
+    assert short == [("de/soft_k1", 1, None), ("de/soft_k2_uniform", 2, "uniform")]
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"variants": ("bert",)}, "unknown variant"),
+        ({"weightings": ("softmax",)}, "unknown weighting"),
+        ({"targets": ["fr"]}, "no data for"),
+        ({"sources": ["de"], "targets": ["de"]}, "no source other than itself"),
+        ({"shift": {"xx": [Path("x")]}}, "no --lang data"),
+    ],
+)
+def test_settings_errors(tmp_path: Path, change: dict[str, object], message: str) -> None:
+    root = toy_conll_dir(tmp_path / "data")
+    with pytest.raises(ValueError, match=message):
+        _settings(root, tmp_path, **change)
+
+
+def test_shift_files_of_languages_that_are_not_targets_are_left_out(tmp_path: Path) -> None:
+    root = toy_conll_dir(tmp_path / "data")
+    settings = _settings(root, tmp_path, shift={"en": [root / "germeval2014/de.txt"]})
+    assert settings.shift == {}
+
+
+def test_no_test_sentence_reaches_the_unlabelled_text(tmp_path: Path) -> None:
+    root = toy_conll_dir(tmp_path / "data")
+    settings = _settings(root, tmp_path, text_limit=0)
+    log = build_language(settings, "de")
+    held_out = {
+        words_key(s.words)
+        for path in (root / "conll_4types/de/test.txt", root / "germeval2014/de.txt")
+        for s in read_conll(path, labels=LABELS)
+    }
+    train = [words_key(s.words) for s in read_conll(settings.languages["de"].train, labels=LABELS)]
+    planted = sum(key in held_out for key in train)
+    assert planted >= 2  # the two planted test sentences (templates repeat, so maybe more)
+    assert log["unlabelled"]["removed_test_sentences"] == planted
+    nlp = spacy.blank("xx")
+    docs = list(DocBin().from_disk(settings.corpus_dir / "de/unlabelled.spacy").get_docs(nlp.vocab))
+    assert len(docs) == len(train) - planted
+    assert not {words_key([t.text for t in doc]) for doc in docs} & held_out
+    assert all(not doc.ents for doc in docs)  # no labels
+    lines = (settings.corpus_dir / "de/unlabelled.txt").read_text("utf8").splitlines()
+    assert len(lines) == len(docs) and not set(lines) & held_out
+
+
+def _run(cmd: list[str]) -> str:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_conll_xl_workflow_end_to_end(tmp_path: Path) -> None:
+    """conll-xl-run and conll-xl-report through spacy project, with a tiny encoder and CNNs."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    from tiny_models import save_tiny_xlmr
+
+    data = toy_conll_dir(tmp_path / "data")
+    encoder = save_tiny_xlmr(tmp_path / "tiny-encoder-8", num_layers=8)
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(REPO / "project.yml", project)
+    shutil.copytree(REPO / "configs", project / "configs")
+    args = ["--vars.data_dir", str(data), "--vars.encoder", str(encoder),
+            "--vars.xl_targets", "de", "--vars.xl_sources", "en,es",
+            "--vars.xl_variants", "encoder,cnn", "--vars.xl_teacher_steps", "20",
+            "--vars.xl_student_steps", "20", "--vars.xl_eval_frequency", "10",
+            "--vars.xl_train_limit", "100", "--vars.xl_jobs", "1"]  # fmt: skip
+    for command in ("conll-xl-run", "conll-xl-report"):
+        _run([sys.executable, "-m", "spacy", "project", "run", command, str(project), *args])
+    result = json.loads((project / "metrics/conll_xl.json").read_text("utf8"))
+    got = {(r["variant"], r["method"], r["k"], r["weighting"]) for r in result["rows"]}
+    assert got == {
+        ("encoder", "direct", 1, None),  # the en and the es teacher, each applied to de
+        ("encoder", "hard", 1, None),
+        ("encoder", "soft", 1, None),
+        ("encoder", "soft", 2, "uniform"),
+        ("encoder", "soft", 2, "similarity"),
+        ("encoder", "soft", 2, "langid"),
+        ("cnn", "direct", 1, None),
+        ("cnn", "soft", 1, None),
+        ("cnn", "soft", 2, "uniform"),
+    }
+    for row in result["rows"]:
+        assert set(row["scores"]) == {"in_domain", "shift:germeval2014/de.txt"}
+        assert 0.0 <= row["scores"]["in_domain"]["f1"] <= 1.0
+        if row["method"] != "direct":
+            assert sum(row["weights"].values()) == pytest.approx(1.0, abs=1e-4)
+            assert Path(row["model"]).is_dir()
+    # the encoder ran once per sentence: every training read the disk cache
+    assert result["encode"]["encoded"] > 0
+    assert list((project / "training/conll_xl/feature_cache").glob("features-*.sqlite"))
+    assert result["data"]["de"]["unlabelled"]["removed_test_sentences"] >= 2
+    assert {"data", "encode", "encoder:teachers", "cnn:students:de"} <= set(result["step_seconds"])
+    table = json.loads((project / "metrics/conll_xl_table.json").read_text("utf8"))
+    methods = {(r["variant"], r["method"]) for r in table["rows"]}
+    assert ("encoder", "soft k=2 langid") in methods and ("cnn", "direct (en)") in methods
+    md = (project / "metrics/conll_xl_table.md").read_text("utf8")
+    assert "| encoder | soft k=1 |" in md and "Wu et al. 2020" in md
+    assert (project / "metrics/conll_xl_f1.png").stat().st_size > 1000
