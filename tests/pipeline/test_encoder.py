@@ -393,3 +393,45 @@ def test_student_config_trains_and_predicts(tiny_xlmr_dir: Path, tmp_path: Path)
     doc = nlp(pairs[0][0])
     assert doc._.xner_features.shape == (len(doc), 32)
     assert all(0 <= e.start < e.end <= len(doc) for e in doc.ents)
+
+
+# --- the disk cache (cache_dir) ---------------------------------------------------------------
+
+
+def test_disk_cache_serves_other_instances_and_a_saved_copy(
+    tiny_xlmr_dir: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "features"
+    nlp, first = encoder_nlp(tiny_xlmr_dir, cache_dir=str(cache))
+    docs = [nlp.make_doc(s) for s in SENTENCES]
+    a = first.predict(docs)
+    assert first.n_encoded == len(SENTENCES) and first.n_from_disk == 0
+    # the features are float16 values, fresh or read back
+    assert all(np.array_equal(x, x.astype(np.float16).astype(np.float32)) for x in a)
+    _, second = encoder_nlp(tiny_xlmr_dir, cache_dir=str(cache))
+    b = second.predict([nlp.make_doc(s) for s in SENTENCES])
+    assert second.n_encoded == 0 and second.n_from_disk == len(SENTENCES)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    # a saved pipeline's own copy of the encoder has the same fingerprint: same database
+    nlp.to_disk(tmp_path / "pipeline")
+    loaded = spacy.load(tmp_path / "pipeline")
+    third = loaded.get_pipe("xner_encoder")
+    c = third.predict([loaded.make_doc(s) for s in SENTENCES])
+    assert third.n_encoded == 0 and third.n_from_disk == len(SENTENCES)
+    for x, y in zip(a, c, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert len(list(cache.glob("features-*.sqlite"))) == 1
+
+
+def test_disk_cache_is_keyed_by_the_encoder_and_layer(tiny_xlmr_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "features"
+    nlp, layer2 = encoder_nlp(tiny_xlmr_dir, cache_dir=str(cache))
+    layer2.predict([nlp.make_doc(SENTENCES[0])])
+    _, layer1 = encoder_nlp(tiny_xlmr_dir, cache_dir=str(cache), layer=1)
+    layer1.predict([nlp.make_doc(SENTENCES[0])])
+    assert layer1.n_encoded == 1 and layer1.n_from_disk == 0  # never another layer's features
+    _, mean = encoder_nlp(tiny_xlmr_dir, cache_dir=str(cache), pooling="mean")
+    mean.predict([nlp.make_doc(SENTENCES[0])])
+    assert mean.n_encoded == 1
+    assert len(list(cache.glob("features-*.sqlite"))) == 3
