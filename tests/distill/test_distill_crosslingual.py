@@ -43,6 +43,10 @@ def toy_conll_dir(root: Path) -> Path:
         _write_lang(root / "conll_4types" / lang, 1, 20 + 10 * k, names)
     write_conll(root / "germeval2014/de.txt", synthetic_pairs(25, seed=90), 1)
     write_conll(root / "europarl_ner/es.conll02", synthetic_pairs(25, seed=91), 1)
+    ntrex = synthetic_pairs(60, seed=95)  # line-aligned "eng" and "deu" (no "spa", no "nld")
+    (root / "ntrex128").mkdir()
+    (root / "ntrex128/eng.txt").write_text("\n".join(p[0] for p in ntrex) + "\n", "utf8")
+    (root / "ntrex128/deu.txt").write_text("\n".join(p[1] for p in ntrex) + "\n", "utf8")
     return root
 
 
@@ -165,6 +169,8 @@ def test_conll_xl_workflow_end_to_end(tmp_path: Path) -> None:
         ("encoder", "soft", 2, "uniform"),
         ("encoder", "soft", 2, "similarity"),
         ("encoder", "soft", 2, "langid"),
+        ("encoder", "translate-train", 1, None),  # NTREX-128 has eng and deu
+        ("encoder", "soft+tt", 3, "uniform"),  # the two teachers and the translate-train student
         ("cnn", "direct", 1, None),
         ("cnn", "soft", 1, None),
         ("cnn", "soft", 2, "uniform"),
@@ -172,13 +178,16 @@ def test_conll_xl_workflow_end_to_end(tmp_path: Path) -> None:
     for row in result["rows"]:
         assert set(row["scores"]) == {"in_domain", "shift:germeval2014/de.txt"}
         assert 0.0 <= row["scores"]["in_domain"]["f1"] <= 1.0
-        if row["method"] != "direct":
+        if row["method"] not in ("direct", "translate-train"):  # trained on gold or silver
             assert sum(row["weights"].values()) == pytest.approx(1.0, abs=1e-4)
             assert Path(row["model"]).is_dir()
     # the encoder ran once per sentence: every training read the disk cache
     assert result["encode"]["encoded"] > 0
     assert list((project / "training/conll_xl/feature_cache").glob("features-*.sqlite"))
     assert result["data"]["de"]["unlabelled"]["removed_test_sentences"] >= 2
+    tt = result["translate_train"]["encoder:de"]
+    assert tt["prepare"]["written"] + tt["prepare"]["removed_test_overlap"] == 60
+    assert tt["label"]["records"] == tt["prepare"]["written"]
     assert {"data", "encode", "encoder:teachers", "cnn:students:de"} <= set(result["step_seconds"])
     table = json.loads((project / "metrics/conll_xl_table.json").read_text("utf8"))
     methods = {(r["variant"], r["method"]) for r in table["rows"]}

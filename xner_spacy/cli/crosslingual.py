@@ -98,6 +98,14 @@ def crosslingual_cmd(
     shift_limit: int = typer.Option(
         0, help="Score out-of-domain files on a seeded sample of this many sentences (0: all)"
     ),
+    ntrex_dir: Path | None = typer.Option(
+        None,
+        help="NTREX-128 folder (<iso3>.txt, line-aligned): adds projection-based "
+        "translate-train (first source → target) and its student distilled with the teachers",
+    ),
+    projection_config: Path = typer.Option(
+        Path("configs/projection.cfg"), help="Aligner and projector of translate-train"
+    ),
     seed: int = typer.Option(0, help="Seed of the text samples and of training"),
     jobs: int = typer.Option(1, help="Models trained at the same time (one process each)"),
 ) -> None:
@@ -145,6 +153,8 @@ def crosslingual_cmd(
             similarity_temperature=similarity_temperature,
             langid_temperature=langid_temperature,
             shift_limit=shift_limit,
+            ntrex_dir=ntrex_dir,
+            projection_config=projection_config,
             seed=seed,
             jobs=jobs,
         )

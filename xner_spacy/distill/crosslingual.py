@@ -21,6 +21,13 @@ For each embedding **variant** (``encoder``: frozen pretrained multilingual enco
   (:mod:`.weights`). Students select checkpoints on the first source's gold dev split (no
   target labels anywhere).
 
+With ``ntrex_dir`` (NTREX-128: the same sentences in many languages, line-aligned), a full
+variant also runs **projection-based translate-train** where the first source and ``t`` both
+have an NTREX file: the first teacher labels the source side, the projection config's aligner
+and projector carry the entities over, and a student trains on the silver target side
+(``translate-train``); then ``soft+tt``: a student distilled from all ``|S_t|`` teachers and
+that translate-train student, uniform weights.
+
 Every model is scored on ``t``'s test split (in-domain) and on any out-of-domain test files
 given for ``t`` (``--shift de=germeval.txt``). No test sentence reaches training: the
 unlabelled text drops every sentence whose words occur in a test file of that language (counted
@@ -104,6 +111,8 @@ class BenchmarkSettings:
     similarity_temperature: float = 0.1
     langid_temperature: float = 1.0
     shift_limit: int = 0
+    ntrex_dir: Path | None = None
+    projection_config: Path = Path("configs/projection.cfg")
     seed: int = 0
     jobs: int = 1
 
@@ -396,10 +405,25 @@ def teacher_job(variant: str, source: str) -> Job:
     return Job(f"teacher_{source}", variant, "teacher", None, [source])
 
 
-def _teacher_block(settings: BenchmarkSettings, variant: str, source: str) -> dict[str, Any]:
+TT = "translate-train"
+
+
+def tt_job(variant: str, target: str, source: str) -> Job:
+    """The student trained on projected NTREX-128 silver data of ``source`` → ``target``."""
+    return Job(f"{target}/translate_train", variant, TT, target, [source])
+
+
+def _teacher_block(
+    settings: BenchmarkSettings, variant: str, source: str, target: str | None = None
+) -> dict[str, Any]:
+    if source == TT:
+        assert target is not None
+        job = tt_job(variant, target, settings.sources_for(target)[0])
+    else:
+        job = teacher_job(variant, source)
     return {
         "@misc": "xner.Teacher.v1",
-        "model": str(model_dir(settings, teacher_job(variant, source)) / "model-best"),
+        "model": str(model_dir(settings, job) / "model-best"),
         "kind": "student",
         "label_map": "identity",
         "temperature": 1.0,
@@ -411,7 +435,10 @@ def _teacher_block(settings: BenchmarkSettings, variant: str, source: str) -> di
 
 
 def student_jobs(settings: BenchmarkSettings, variant: str, target: str) -> list[Job]:
-    """The students of one target and variant (see the module docstring)."""
+    """The students of one target and variant (see the module docstring).
+
+    The translate-train students (:func:`tt_job` and ``soft+tt``) are planned separately.
+    """
     sources = settings.sources_for(target)
     full = variant in settings.full_variants
     jobs = [Job(f"{target}/soft_k1", variant, "soft", target, sources[:1])]
@@ -425,12 +452,83 @@ def student_jobs(settings: BenchmarkSettings, variant: str, target: str) -> list
     return jobs
 
 
+def _tt_dir(settings: BenchmarkSettings, variant: str, target: str) -> Path:
+    return settings.corpus_dir / target / f"translate_train_{variant}"
+
+
+def has_ntrex(settings: BenchmarkSettings, target: str) -> bool:
+    """Whether NTREX-128 has both the first source of ``target`` and ``target``."""
+    from ..languages import to_iso3
+
+    if settings.ntrex_dir is None:
+        return False
+    langs = (settings.sources_for(target)[0], target)
+    return all((settings.ntrex_dir / f"{to_iso3(lang)}.txt").is_file() for lang in langs)
+
+
+class _PipelineLabeller:
+    """Entities of any spaCy pipeline that sets ``doc.ents`` (here: a student teacher)."""
+
+    def __init__(self, model: Path) -> None:
+        self.model = model
+        self._nlp: Any = None
+
+    def label(self, sentences: Iterable[Sequence[str]]) -> Any:
+        import spacy
+
+        from ..labelling.spacy_labeller import predict_entities
+
+        if self._nlp is None:
+            self._nlp = spacy.load(self.model)
+        return predict_entities(self._nlp, (list(s) for s in sentences))
+
+
+def build_translate_train(settings: BenchmarkSettings, variant: str, target: str) -> dict[str, Any]:
+    """NTREX-128 first source → target: label, align, project, convert (resumable steps).
+
+    Test sentences of the target (in-domain and shift files) are removed from the pairs.
+    """
+    from spacy.util import load_config
+
+    from ..registry import resolve_section
+    from ..runner.multisource import prepare_ntrex
+    from ..runner.steps import align_records, convert_records, label_records, project_records
+
+    assert settings.ntrex_dir is not None
+    source = settings.sources_for(target)[0]
+    folder = _tt_dir(settings, variant, target)
+    folder.mkdir(parents=True, exist_ok=True)
+    log: dict[str, Any] = {"source": source}
+    pairs, labelled = folder / "pairs.jsonl", folder / "labelled.jsonl"
+    aligned, projected = folder / "aligned.jsonl", folder / "projected.jsonl"
+    exclude = list(test_files(settings, target).values())
+    prepare = partial(
+        prepare_ntrex, settings.ntrex_dir.parent, source, target, pairs, exclude=exclude
+    )
+    ran = _step(pairs, "prepare", prepare, log, {"exclude": exclude})
+    teacher = model_dir(settings, teacher_job(variant, source)) / "model-best"
+    label = partial(label_records, pairs, labelled, _PipelineLabeller(teacher))
+    ran = _step(labelled, "label", label, log, {"teacher": teacher}, force=ran)
+    cfg = load_config(settings.projection_config, interpolate=True)
+    aligner, projector = resolve_section(cfg, "aligner"), resolve_section(cfg, "projector")
+    ran = _step(
+        aligned, "align", partial(align_records, labelled, aligned, aligner), log, force=ran
+    )
+    project = partial(project_records, aligned, projected, projector)
+    ran = _step(projected, "project", project, log, force=ran)
+    convert = partial(convert_records, projected, folder)
+    _step(folder / "train.spacy", "convert", convert, log, force=ran)
+    return log
+
+
 def estimate_weights(settings: BenchmarkSettings, job: Job) -> dict[str, float]:
     """The teacher weights of a student (what ``xner.TeacherCorpus.v1`` computes from them)."""
     from .weights import teacher_weights
 
     assert job.target is not None
     weighting = job.weighting or "uniform"
+    if TT in job.sources and weighting != "uniform":
+        raise ValueError("the translate-train student has no reference text: uniform only")
     target = _text(settings, job.target)
     refs = {s: settings.corpus_dir / s / "unlabelled.txt" for s in job.sources}
     weights = teacher_weights(
@@ -471,13 +569,18 @@ def job_config(settings: BenchmarkSettings, job: Job) -> Any:
         overrides["components.tok2vec.model.embed.include_static_vectors"] = True
     if job.method == "teacher":
         overrides["paths.train"] = str(settings.corpus_dir / first / "train.spacy")
+    if job.method == TT:
+        assert job.target is not None
+        overrides["paths.train"] = str(_tt_dir(settings, job.variant, job.target) / "train.spacy")
     cfg = load_config(_base_config(settings, job.variant), overrides=overrides, interpolate=False)
-    if job.method != "teacher":
+    if job.method not in ("teacher", TT):
         assert job.target is not None and job.weights is not None
         cfg["corpora"]["train"] = {
             "@readers": "xner.TeacherCorpus.v1",
             "path": str(settings.corpus_dir / job.target / "unlabelled.spacy"),
-            "teachers": {s: _teacher_block(settings, job.variant, s) for s in job.sources},
+            "teachers": {
+                s: _teacher_block(settings, job.variant, s, job.target) for s in job.sources
+            },
             "weights": job.weights,
             "references": None,
             "similarity_temperature": settings.similarity_temperature,
@@ -594,6 +697,8 @@ def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, A
             "similarity_temperature": settings.similarity_temperature,
             "langid_temperature": settings.langid_temperature,
             "shift_limit": settings.shift_limit,
+            "ntrex_dir": None if settings.ntrex_dir is None else str(settings.ntrex_dir),
+            "projection_config": str(settings.projection_config),
             "seed": settings.seed,
             "model_selection": "the first source's gold dev split (no target labels)",
         },
@@ -632,6 +737,17 @@ def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, A
                 _row(settings, job, target, job.method, s)
                 for job, s in zip(jobs, seconds, strict=True)
             )
+            if variant in settings.full_variants and has_ntrex(settings, target):
+                result.setdefault("translate_train", {})[f"{variant}:{target}"] = (
+                    build_translate_train(settings, variant, target)
+                )
+                tt = tt_job(variant, target, settings.sources_for(target)[0])
+                rows.append(_row(settings, tt, target, TT, train(settings, tt)))
+                sources = [*settings.sources_for(target), TT]
+                name = f"{target}/soft_k{len(sources)}_tt_uniform"
+                both = Job(name, variant, "soft+tt", target, sources, "uniform")
+                both.weights = estimate_weights(settings, both)
+                rows.append(_row(settings, both, target, both.method, train(settings, both)))
             steps[f"{variant}:students:{target}"] = time.perf_counter() - t0
             logger.info("%s %s: %.0f s", variant, target, steps[f"{variant}:students:{target}"])
     result["rows"] = rows

@@ -174,7 +174,9 @@ def plot(results: Sequence[dict[str, Any]], path: str | Path) -> None:
         axes[0], ("in_domain", "out_of_domain"), ("in-domain (test)", "out of domain"), strict=True
     ):
         for variant in dict.fromkeys(r["variant"] for r in rows):
-            soft = [r for r in rows if r["variant"] == variant and r["method"].startswith("soft")]
+            soft = [
+                r for r in rows if r["variant"] == variant and r["method"].startswith("soft k=")
+            ]
             one = [r for r in soft if r["k"] == 1]
             weightings = sorted({r["method"].split()[-1] for r in soft if r["k"] > 1})
             for weighting in weightings or ["uniform"]:
