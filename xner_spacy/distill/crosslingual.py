@@ -421,17 +421,9 @@ def _teacher_block(
         job = tt_job(variant, target, settings.sources_for(target)[0])
     else:
         job = teacher_job(variant, source)
-    return {
-        "@misc": "xner.Teacher.v1",
-        "model": str(model_dir(settings, job) / "model-best"),
-        "kind": "student",
-        "label_map": "identity",
-        "temperature": 1.0,
-        "smoothing": 0.0,
-        "component": None,
-        "batch_size": 256,
-        "device": "auto",
-    }
+    from .teachers import student_teacher_block
+
+    return student_teacher_block(model_dir(settings, job) / "model-best")
 
 
 def student_jobs(settings: BenchmarkSettings, variant: str, target: str) -> list[Job]:

@@ -319,18 +319,10 @@ def similarity_weights_for(settings: ExperimentSettings, langs: Sequence[str]) -
 def distill_job(settings: ExperimentSettings, k: int, weighting: str) -> TrainJob:
     """A student distilled from the first ``k`` teachers on the unlabelled target text."""
     langs = [s.lang for s in settings.sources[:k]]
+    from .teachers import student_teacher_block
+
     teachers = {
-        lang: {
-            "@misc": "xner.Teacher.v1",
-            "model": str(_model_dir(settings, teacher_name(lang)) / "model-best"),
-            "kind": "student",
-            "label_map": "identity",
-            "temperature": 1.0,
-            "smoothing": 0.0,
-            "component": None,
-            "batch_size": 256,
-            "device": "auto",
-        }
+        lang: student_teacher_block(_model_dir(settings, teacher_name(lang)) / "model-best")
         for lang in langs
     }
     dev = _voted_dir(settings, k) if k > 1 else _silver_dir(settings, langs[0])

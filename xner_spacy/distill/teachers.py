@@ -277,6 +277,21 @@ class HFTeacher(_BaseTeacher):
         return out
 
 
+def student_teacher_block(model: str | Path) -> dict[str, Any]:
+    """The ``xner.Teacher.v1`` config block of a trained student pipeline as a teacher."""
+    return {
+        "@misc": "xner.Teacher.v1",
+        "model": str(model),
+        "kind": "student",
+        "label_map": "identity",
+        "temperature": 1.0,
+        "smoothing": 0.0,
+        "component": None,
+        "batch_size": 256,
+        "device": "auto",
+    }
+
+
 def detect_kind(model: Any) -> str:
     """``student``, ``spacy_ner`` or ``hf``, from a loaded pipeline or the files of a model."""
     if not isinstance(model, str | Path):

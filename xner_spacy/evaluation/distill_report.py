@@ -235,7 +235,7 @@ def report(
     plot_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Load result files, write the requested outputs, return the combined table."""
-    from ..io.atomic import atomic_write
+    from .report import write_table
 
     results = load_results(paths)
     text = markdown(results)
@@ -249,12 +249,7 @@ def report(
         "wall_seconds": {f"{r['target']}|{_setting(r)}": r.get("wall_seconds") for r in results},
         "markdown": text,
     }
-    if json_path is not None:
-        with atomic_write(json_path) as fh:
-            fh.write(json.dumps(table, indent=2, ensure_ascii=False) + "\n")
-    if markdown_path is not None:
-        with atomic_write(markdown_path) as fh:
-            fh.write(text + "\n")
+    write_table(table, json_path, markdown_path)
     if plot_path is not None:
         plot(results, plot_path)
     return table

@@ -5,6 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+
+def write_table(
+    table: dict[str, Any], json_path: str | Path | None, markdown_path: str | Path | None
+) -> None:
+    """Write a report's table as JSON and its ``markdown`` text, each only where asked."""
+    from ..io.atomic import atomic_write
+
+    if json_path is not None:
+        with atomic_write(json_path) as fh:
+            fh.write(json.dumps(table, indent=2, ensure_ascii=False) + "\n")
+    if markdown_path is not None:
+        with atomic_write(markdown_path) as fh:
+            fh.write(table["markdown"] + "\n")
 
 
 def _pct(x: float) -> str:
