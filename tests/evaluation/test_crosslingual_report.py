@@ -71,6 +71,19 @@ def test_report_writes_json_markdown_and_plot(tmp_path: Path) -> None:
     assert (tmp_path / "f1.png").stat().st_size > 1000
 
 
+def test_anchors_only_for_their_targets(tmp_path: Path) -> None:
+    result = _result()
+    for row in result["rows"]:
+        row["target"] = {"de": "yor", "es": "swa"}[row["target"]]
+    result["targets"], result["labels"] = ["yor", "swa"], ["LOC", "ORG", "PER"]
+    result["shift"] = {"yor": ["wikiann/yor/test.txt"]}
+    result["sources"] = {"yor": ["en", "es"], "swa": ["en", "de"]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result), "utf8")
+    md = report([path])["markdown"]
+    assert "published" not in md and md.startswith("F1 × 100 (LOC, ORG, PER)")
+
+
 def test_report_refuses_other_json(tmp_path: Path) -> None:
     path = tmp_path / "other.json"
     path.write_text("{}", "utf8")
