@@ -172,6 +172,7 @@ def plot(results: Sequence[dict[str, Any]], path: str | Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = table_rows(results)
+    types = "/".join(results[0].get("labels", [])) or "all types"
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), squeeze=False)
     for ax, domain, title in zip(
         axes[0], ("in_domain", "out_of_domain"), ("in-domain (test)", "out of domain"), strict=True
@@ -201,7 +202,7 @@ def plot(results: Sequence[dict[str, Any]], path: str | Path) -> None:
                 ax.axhline(100 * direct[0][domain]["avg"], ls=":", lw=0.8, color="grey")
         ax.set_title(f"{title}: average F1 over targets", fontsize=10)
         ax.set_xlabel("k (number of source languages)")
-        ax.set_ylabel("F1 × 100 (all types)")
+        ax.set_ylabel(f"F1 × 100 ({types})")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
