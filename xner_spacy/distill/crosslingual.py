@@ -209,10 +209,15 @@ def held_out_keys(settings: BenchmarkSettings, lang: str) -> set[str]:
     return keys
 
 
-def _shuffled(sents: list[Any], seed: int) -> list[Any]:
-    order = list(range(len(sents)))
+def _seeded_order(n: int, seed: int) -> list[int]:
+    """``range(n)`` shuffled by ``seed``: every seeded sample here takes a prefix of it."""
+    order = list(range(n))
     random.Random(seed).shuffle(order)
-    return [sents[i] for i in order]
+    return order
+
+
+def _shuffled(sents: list[Any], seed: int) -> list[Any]:
+    return [sents[i] for i in _seeded_order(len(sents), seed)]
 
 
 def build_language(settings: BenchmarkSettings, lang: str) -> dict[str, Any]:
@@ -284,8 +289,7 @@ def _write_sample(settings: BenchmarkSettings, path: Path, output: Path) -> dict
     from ..io.conll import write_conll
 
     sents = _read_gold(path, settings)
-    order = list(range(len(sents)))
-    random.Random(settings.seed).shuffle(order)
+    order = _seeded_order(len(sents), settings.seed)
     keep = sorted(order[: settings.shift_limit])  # a sample, kept in file order
     write_conll(output, ((sents[i].words, sents[i].ents) for i in keep))
     return {"sentences": len(keep), "of": len(sents)}
