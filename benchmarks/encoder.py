@@ -3,8 +3,10 @@
     python benchmarks/encoder.py                                   # assets/encoder, CoNLL en dev
     python benchmarks/encoder.py --layers 6,12 --batch-sizes 8,32 --sentences 1000
     python benchmarks/encoder.py --model xlm-roberta-base --output enc.json --markdown enc.md
+    python benchmarks/encoder.py --layers 8 --batch-sizes 32 --quantize none,int8 --train-steps 0
 
-For each layer × batch size, ``xner_encoder`` (cache off) encodes the same sentences:
+For each layer × batch size × quantization (``none``; ``int8``: dynamically quantized linear
+layers, CPU), ``xner_encoder`` (cache off) encodes the same sentences:
 sentences/s and sub-tokens/s of the forward pass (model loading timed apart, one batch of
 warm-up untimed). Then, at the first layer, the NER of ``configs/ner_encoder.cfg`` is
 initialised on those sentences' gold entities and timed on cached features: a pass that
@@ -43,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sentences", type=int, default=1000, help="sentences taken from --data")
     p.add_argument("--layers", default="6,12", help="comma-separated hidden-state indices")
     p.add_argument("--batch-sizes", default="8,32", help="comma-separated encoder batch sizes")
+    p.add_argument("--quantize", default="none", help="comma-separated: none, int8 (CPU)")
     p.add_argument("--train-steps", type=int, default=100, help="NER updates timed")
     p.add_argument("--train-batch", type=int, default=32, help="sentences per NER update")
     p.add_argument("--threads", type=int, default=2, help="torch / BLAS threads")
@@ -67,7 +70,7 @@ def load_sentences(path: str, n: int) -> list[tuple[list[str], list[Any]]]:
 
 
 def encoder_figures(
-    model: str, sentences: list[list[str]], layer: int, batch_size: int
+    model: str, sentences: list[list[str]], layer: int, batch_size: int, quantize: str = "none"
 ) -> dict[str, Any]:
     """Load time and forward-pass throughput of ``xner_encoder`` at one layer and batch size."""
     import spacy
@@ -75,7 +78,8 @@ def encoder_figures(
     from xner_spacy.pipeline.encoder import FrozenEncoder
 
     nlp = spacy.blank("xx")
-    cfg = {"model": model, "layer": layer, "batch_size": batch_size, "cache_size": 0}
+    cfg = {"model": model, "layer": layer, "batch_size": batch_size, "cache_size": 0,
+           "quantize": quantize}  # fmt: skip
     pipe = nlp.add_pipe("xner_encoder", config=cfg)
     assert isinstance(pipe, FrozenEncoder)
     t0 = time.perf_counter()
@@ -90,6 +94,7 @@ def encoder_figures(
     return {
         "layer": layer,
         "batch_size": batch_size,
+        "quantize": quantize,
         "sentences": len(sentences),
         "sub_tokens": n_sub,
         "load_s": round(load_s, 2),
@@ -160,12 +165,12 @@ def ner_figures(
 
 def markdown(report: dict[str, Any]) -> str:
     lines = [
-        "| layer | batch | sentences/s | sub-tokens/s | load s |",
-        "|---:|---:|---:|---:|---:|",
+        "| layer | batch | quantize | sentences/s | sub-tokens/s | load s |",
+        "|---:|---:|---|---:|---:|---:|",
     ]
     for r in report["encoder"]:
         lines.append(
-            f"| {r['layer']} | {r['batch_size']} | {r['sentences_per_s']} | "
+            f"| {r['layer']} | {r['batch_size']} | {r['quantize']} | {r['sentences_per_s']} | "
             f"{r['sub_tokens_per_s']} | {r['load_s']} |"
         )
     ner = report.get("ner")
@@ -192,6 +197,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     words = [w for w, _ in data]
     layers = [int(x) for x in args.layers.split(",")]
     sizes = [int(x) for x in args.batch_sizes.split(",")]
+    modes = [x.strip() for x in args.quantize.split(",") if x.strip()]
     report: dict[str, Any] = {
         "settings": {**vars(args), "python": platform.python_version(), "torch": torch.__version__},
         "load_average_before": list(os.getloadavg()),
@@ -199,8 +205,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     for layer in layers:
         for size in sizes:
-            log(f"encoding {len(words)} sentences at layer {layer}, batch {size}")
-            report["encoder"].append(encoder_figures(args.model, words, layer, size))
+            for mode in modes:
+                log(f"encoding {len(words)} sentences at layer {layer}, batch {size}, {mode}")
+                report["encoder"].append(encoder_figures(args.model, words, layer, size, mode))
     if args.train_steps > 0:
         log(f"NER on cached features (layer {layers[0]}), {args.train_steps} updates")
         report["ner"] = ner_figures(

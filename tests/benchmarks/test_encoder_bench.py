@@ -22,6 +22,7 @@ def test_encoder_benchmark_reports_every_figure(tiny_xlmr_dir: Path, tmp_path: P
     out, table = tmp_path / "enc.json", tmp_path / "enc.md"
     cmd = [sys.executable, str(REPO / "benchmarks" / "encoder.py"), "--model", str(tiny_xlmr_dir),
            "--data", str(data), "--sentences", "12", "--layers", "2,1", "--batch-sizes", "4,8",
+           "--quantize", "none,int8",
            "--train-steps", "3", "--train-batch", "4", "--threads", "1",
            "--output", str(out), "--markdown", str(table)]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -29,8 +30,9 @@ def test_encoder_benchmark_reports_every_figure(tiny_xlmr_dir: Path, tmp_path: P
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text(encoding="utf8"))
     assert report == json.loads(proc.stdout)
-    assert [(r["layer"], r["batch_size"]) for r in report["encoder"]] == [
-        (2, 4), (2, 8), (1, 4), (1, 8)
+    assert [(r["layer"], r["batch_size"], r["quantize"]) for r in report["encoder"]] == [
+        (2, 4, "none"), (2, 4, "int8"), (2, 8, "none"), (2, 8, "int8"),
+        (1, 4, "none"), (1, 4, "int8"), (1, 8, "none"), (1, 8, "int8"),
     ]  # fmt: skip
     for r in report["encoder"]:
         assert r["sentences"] == 12 and r["sentences_per_s"] > 0 and r["sub_tokens_per_s"] > 0
@@ -43,4 +45,4 @@ def test_encoder_benchmark_reports_every_figure(tiny_xlmr_dir: Path, tmp_path: P
         "infer_sentences_per_s",
     ):
         assert ner[key] > 0
-    assert "| 2 | 4 |" in table.read_text(encoding="utf8")
+    assert "| 2 | 4 | int8 |" in table.read_text(encoding="utf8")

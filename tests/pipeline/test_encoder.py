@@ -102,7 +102,8 @@ def test_features_do_not_depend_on_the_batch(tiny_xlmr_dir: Path) -> None:
 
 def test_bad_settings_are_refused(tiny_xlmr_dir: Path) -> None:
     for bad in ({"pooling": "max"}, {"batch_size": 0}, {"cache_size": -1},
-                {"weights_dtype": "int8"}, {"on_overflow": "wrap"}):  # fmt: skip
+                {"weights_dtype": "int8"}, {"on_overflow": "wrap"},
+                {"quantize": "int4"}):  # fmt: skip
         with pytest.raises(ValueError):
             encoder_nlp(tiny_xlmr_dir, **bad)
     nlp, pipe = encoder_nlp(tiny_xlmr_dir, layer=3)  # the tiny model has 2 layers
@@ -435,3 +436,65 @@ def test_disk_cache_is_keyed_by_the_encoder_and_layer(tiny_xlmr_dir: Path, tmp_p
     mean.predict([nlp.make_doc(SENTENCES[0])])
     assert mean.n_encoded == 1
     assert len(list(cache.glob("features-*.sqlite"))) == 3
+
+
+# --- int8 inference ---------------------------------------------------------------------------
+
+
+def test_int8_features_are_close_and_cached_apart(tiny_xlmr_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "features"
+    nlp, full = encoder_nlp(tiny_xlmr_dir, cache_dir=str(cache))
+    _, int8 = encoder_nlp(tiny_xlmr_dir, cache_dir=str(cache), quantize="int8")
+    docs = [nlp.make_doc(t) for t in SENTENCES]
+    a = np.concatenate(full.predict(docs))
+    b = np.concatenate(int8.predict(docs))
+    assert int8.n_encoded == len(SENTENCES) and int8.n_from_disk == 0  # not the float features
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    cosine = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    assert cosine.min() > 0.95, cosine.min()
+    assert len(list(cache.glob("features-*.sqlite"))) == 2
+    # the forward pass ran on quantized linear layers; the kept model (saved, hashed) is float
+    import torch
+
+    runner, model = int8.embedder._runner, int8.embedder._model
+    assert any("quantized" in type(m).__module__ for m in runner.modules())
+    assert all(isinstance(m, torch.nn.Linear) is False or "quantized" not in type(m).__module__
+               for m in model.modules())  # fmt: skip
+
+
+def test_int8_pipeline_saves_the_float_encoder(tiny_xlmr_dir: Path, tmp_path: Path) -> None:
+    nlp, _ = encoder_nlp(tiny_xlmr_dir, quantize="int8", weights_dtype="float32")
+    reference, _ = encoder_nlp(tiny_xlmr_dir, weights_dtype="float32")
+    nlp.to_disk(tmp_path / "int8")
+    loaded = spacy.load(tmp_path / "int8", config={"components.xner_encoder.quantize": "none"})
+    for a, b in zip(loaded.pipe(SENTENCES), reference.pipe(SENTENCES), strict=True):
+        np.testing.assert_allclose(a._.xner_features, b._.xner_features, rtol=1e-5, atol=1e-5)
+
+
+def test_int8_is_refused_off_the_cpu() -> None:
+    from xner_spacy.alignment.neural import _quantize_int8
+
+    with pytest.raises(ValueError, match="CPU only"):
+        _quantize_int8(None, "cuda:0", "some-model")
+
+
+@pytest.mark.slow
+def test_evaluate_takes_config_overrides_and_reports_speed(
+    trained: dict[str, Any], tmp_path: Path
+) -> None:
+    from toy_data import synthetic_pairs, write_conll
+
+    test = tmp_path / "test.txt"
+    write_conll(test, synthetic_pairs(8, seed=11), side=0)
+    model = str(trained["root"] / "out" / "model-best")
+    outputs = {}
+    for name, extra in (("float", []), ("int8", ["--components.xner_encoder.quantize", "int8"])):
+        out = tmp_path / f"{name}.json"
+        _run([sys.executable, "-m", "xner_spacy.cli", "evaluate", model, str(test),
+              "--output", str(out), *extra])  # fmt: skip
+        outputs[name] = json.loads(out.read_text())
+    assert outputs["float"]["config_overrides"] == {}
+    assert outputs["int8"]["config_overrides"] == {"components.xner_encoder.quantize": "int8"}
+    for result in outputs.values():
+        assert result["words_per_s"] > 0 and result["predict_seconds"] >= 0
+        assert 0.0 <= result["f1"] <= 1.0

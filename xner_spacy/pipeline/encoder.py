@@ -45,7 +45,7 @@ from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
-from ..alignment.neural import WEIGHTS_DTYPES, SubwordEmbedder
+from ..alignment.neural import QUANTIZE_MODES, WEIGHTS_DTYPES, SubwordEmbedder
 from ..alignment.subwords import OVERFLOW_MODES, length_sorted_batches
 from .components import token_words
 
@@ -169,6 +169,8 @@ def encoder_fingerprint(embedder: SubwordEmbedder, pooling: str) -> str:
     h = hashlib.sha1()
     settings = [config, type(tok).__name__, len(tok), embedder.layer, pooling]
     settings += [embedder._limit, embedder.on_overflow]
+    if embedder.quantize != "none":  # appended only then: unquantized fingerprints unchanged
+        settings.append(embedder.quantize)
     h.update(json.dumps(settings, sort_keys=True, default=str).encode("utf8"))
     for name, param in sorted(model.state_dict().items()):
         h.update(name.encode("utf8"))
@@ -200,6 +202,7 @@ class FrozenEncoder(Pipe):
         cache_size: int,
         weights_dtype: str,
         cache_dir: str | Path | None = None,
+        quantize: str = "none",
     ) -> None:
         if pooling not in POOLING:
             raise ValueError(f"pooling must be one of {POOLING}, got {pooling!r}")
@@ -211,6 +214,8 @@ class FrozenEncoder(Pipe):
             raise ValueError(
                 f"weights_dtype must be one of {WEIGHTS_DTYPES}, got {weights_dtype!r}"
             )
+        if quantize not in QUANTIZE_MODES:
+            raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
         if layer < 0:
             raise ValueError(f"layer must be >= 0, got {layer}")
         self.name = name
@@ -228,6 +233,7 @@ class FrozenEncoder(Pipe):
             max_length=max_length,
             on_overflow=on_overflow,
             weights_dtype=weights_dtype,
+            quantize=quantize,
         )
         self.n_encoded = 0
         self.n_sub_tokens = 0
@@ -371,6 +377,7 @@ class FrozenEncoder(Pipe):
             max_length=e.max_length,
             on_overflow=e.on_overflow,
             weights_dtype=e.weights_dtype,
+            quantize=e.quantize,
         )
         self.embedder.load()
         self.cache.clear()
@@ -413,6 +420,7 @@ def pool_words(hidden: Any, word_index: Any, n_words: int, pooling: str) -> np.n
         "cache_size": 50000,
         "weights_dtype": "float16",
         "cache_dir": None,
+        "quantize": "none",
     },
 )
 def make_encoder(
@@ -428,6 +436,7 @@ def make_encoder(
     cache_size: int,
     weights_dtype: str,
     cache_dir: str | None = None,
+    quantize: str = "none",
 ) -> FrozenEncoder:
     """Frozen encoder features per token (``doc._.xner_features``), cached by sentence.
 
@@ -437,7 +446,9 @@ def make_encoder(
     sub-token limit and what a longer sentence does (``"truncate"``: the words past it get
     zeros; ``"error"``); ``cache_size``: sentences kept in memory; ``weights_dtype``: how
     ``to_disk`` stores the weights (``"float16"`` or ``"float32"``); ``cache_dir``: a folder
-    where features are also kept on disk for other processes (null: memory only).
+    where features are also kept on disk for other processes (null: memory only);
+    ``quantize``: ``"int8"`` runs the encoder dynamically quantized (CPU inference; load a
+    trained pipeline with ``config={"components.xner_encoder.quantize": "int8"}``), ``"none"``.
     """
     return FrozenEncoder(
         name,
@@ -451,4 +462,5 @@ def make_encoder(
         cache_size=cache_size,
         weights_dtype=weights_dtype,
         cache_dir=cache_dir,
+        quantize=quantize,
     )
