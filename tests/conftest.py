@@ -16,6 +16,7 @@ needs_data = pytest.mark.skipif(
     not (DATA_DIR / "masakhaner2").is_dir(), reason=f"real data mirror not found at {DATA_DIR}"
 )
 
+
 @pytest.fixture(scope="session")
 def toy_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the layout of ../shared/data for source 'en', target 'zzz'."""

@@ -1,0 +1,189 @@
+"""xner languages-table: translate-train for several languages and target configs, one table."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from toy_data import NAMES
+
+from xner_spacy.runner.languages import (
+    Labeller,
+    LanguagesSettings,
+    Step,
+    language_steps,
+    languages_table,
+    parse_variants,
+    run_step,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_labeller_and_variant_options_parse() -> None:
+    assert Labeller.parse("en=training/source_en/model-best:conll") == Labeller(
+        "en", "training/source_en/model-best", "conll"
+    )
+    assert Labeller.parse("fr=fr_core_news_md") == Labeller("fr", "fr_core_news_md", "identity")
+    assert list(parse_variants(["cnn=a.cfg", "encoder=b.cfg"])) == ["cnn", "encoder"]
+    for bad in ("en", "=model", "en="):
+        with pytest.raises(ValueError, match="LANG=MODEL"):
+            Labeller.parse(bad)
+    with pytest.raises(ValueError, match="twice"):
+        parse_variants(["cnn=a.cfg", "cnn=b.cfg"])
+
+
+@pytest.fixture(scope="module")
+def two_languages(toy_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The toy data plus a French-paired target 'www' (same sentences, fr-www parallel text)."""
+    root = tmp_path_factory.mktemp("langs") / "data"
+    shutil.copytree(toy_data_dir, root)
+    shutil.copytree(root / "masakhaner2/zzz", root / "masakhaner2/www")
+    fr = root / "mafand/fr-www"
+    fr.mkdir()
+    for split in ("train", "dev"):
+        shutil.copy(root / f"mafand/en-zzz/{split}.en", fr / f"{split}.fr")
+        shutil.copy(root / f"mafand/en-zzz/{split}.zzz", fr / f"{split}.www")
+    return root
+
+
+def settings(data: Path, tmp_path: Path, **kw: object) -> LanguagesSettings:
+    base = dict(
+        data_dir=data,
+        languages=["zzz", "www"],
+        labellers=[Labeller("en", "m_en", "conll"), Labeller("fr", "m_fr", "identity")],
+        variants={"cnn": REPO / "configs/ner_cnn.cfg"},
+        work_dir=tmp_path / "work",
+        projection_config=REPO / "configs/projection.cfg",
+        encoder="enc_dir",
+    )
+    base.update(kw)
+    return LanguagesSettings(**base)  # type: ignore[arg-type]
+
+
+def test_each_language_takes_the_first_labeller_with_parallel_text(
+    two_languages: Path, tmp_path: Path
+) -> None:
+    s = settings(two_languages, tmp_path)
+    s.check()
+    assert s.source_of("zzz").lang == "en" and s.source_of("www").lang == "fr"
+    steps = {st.name: st for st in language_steps(s, "www")}
+    assert list(steps) == ["prepare", "label", "align", "project", "convert", "direct",
+                           "train:cnn", "evaluate:cnn"]  # fmt: skip
+    label = steps["label"].command
+    assert label[label.index("--labeller.model") + 1] == "m_fr"
+    assert label[label.index("--paths.encoder") + 1] == "enc_dir"
+    train = steps["train:cnn"].command
+    assert train[train.index("--nlp.lang") + 1] == "xx" and steps["train:cnn"].folder
+    assert train[train.index("--output") + 1].endswith("models/cnn.tmp")
+    direct = steps["direct"].command
+    assert direct[direct.index("evaluate") + 1] == "m_fr"
+    assert direct[direct.index("--label-map") + 1] == "identity"
+
+
+def test_bad_settings_name_what_is_missing(two_languages: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no parallel text"):
+        settings(two_languages, tmp_path, labellers=[Labeller("de", "m")]).check()
+    with pytest.raises(ValueError, match="no gold test split"):
+        settings(two_languages, tmp_path, languages=["zzz", "qqq"],
+                 labellers=[Labeller("en", "m")]).check()  # fmt: skip
+    with pytest.raises(ValueError, match="does not exist"):
+        settings(two_languages, tmp_path, variants={"x": tmp_path / "none.cfg"}).check()
+
+
+def test_steps_are_skipped_when_done_and_a_failed_train_leaves_no_model(tmp_path: Path) -> None:
+    ran: list[list[str]] = []
+    out = tmp_path / "a.json"
+
+    def write(cmd: list[str]) -> None:
+        ran.append(cmd)
+        out.write_text("{}")
+
+    assert run_step(Step("a", ["a"], out), write) is not None
+    assert run_step(Step("a", ["a"], out), write) is None and len(ran) == 1
+    model = tmp_path / "models" / "cnn"
+
+    def crash(cmd: list[str]) -> None:
+        (tmp_path / "models" / "cnn.tmp").mkdir(parents=True)
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        run_step(Step("train", ["t"], model, folder=True), crash)
+    assert not model.exists()
+
+    def train(cmd: list[str]) -> None:  # a rerun starts from an empty temporary folder
+        tmp = tmp_path / "models" / "cnn.tmp"
+        tmp.mkdir()
+        (tmp / "model-best").mkdir()
+
+    run_step(Step("train", ["t"], model, folder=True), train)
+    assert (model / "model-best").is_dir() and not (tmp_path / "models" / "cnn.tmp").exists()
+    with pytest.raises(RuntimeError, match="did not write"):
+        run_step(Step("b", ["b"], tmp_path / "b.json"), lambda cmd: None)
+
+
+def _ruler(path: Path, lang: str) -> str:
+    """A rule-based 'source labeller' that knows the toy names (a spaCy pipeline on disk)."""
+    import spacy
+
+    nlp = spacy.blank(lang)
+    ruler = nlp.add_pipe("entity_ruler", name="ner")  # the name SpacyLabeller looks for
+    ruler.add_patterns([{"label": label, "pattern": name} for name, label in NAMES])  # type: ignore[attr-defined]
+    nlp.to_disk(path)
+    return str(path)
+
+
+@pytest.mark.slow
+def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None:
+    """Two languages (en- and fr-paired), the CNN and the frozen tiny encoder, then a resume."""
+    pytest.importorskip("torch")
+    from tiny_models import save_tiny_xlmr
+
+    encoder = save_tiny_xlmr(tmp_path / "tiny-encoder-8", num_layers=8)  # the config's layer 8
+    en, fr = _ruler(tmp_path / "ruler_en", "en"), _ruler(tmp_path / "ruler_fr", "fr")
+    out, md = tmp_path / "languages.json", tmp_path / "languages.md"
+    cmd = [sys.executable, "-m", "xner_spacy.cli", "languages-table",
+           "--data-dir", str(two_languages), "--langs", "zzz,www",
+           "--labeller", f"en={en}", "--labeller", f"fr={fr}",
+           "--variant", f"cnn={REPO / 'configs/ner_cnn.cfg'}",
+           "--variant", f"encoder={REPO / 'configs/ner_encoder.cfg'}",
+           "--encoder", str(encoder), "--steps", "12", "--eval-frequency", "6",
+           "--projection-config", str(REPO / "configs/projection.cfg"),
+           "--work-dir", str(tmp_path / "work"), "--output", str(out), "--markdown", str(md),
+           "--training.seed", "7"]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert list(result["languages"]) == ["zzz", "www"]
+    for lang, source in (("zzz", "en"), ("www", "fr")):
+        entry = result["languages"][lang]
+        assert entry["source"] == source
+        assert entry["silver"]["train"]["docs"] > 200  # 300 train pairs, 2 test sentences out
+        assert set(entry["scores"]) == {"cnn", "encoder"}
+        # the ruler knows every toy name: direct transfer is perfect on the copied names
+        assert entry["direct"]["f1"] == 1.0
+        for sc in entry["scores"].values():
+            assert 0.0 <= sc["f1"] <= 1.0 and sc["words_per_s"] > 0
+        assert all(v is not None and v >= 0 for v in entry["step_seconds"].values())
+        models = tmp_path / "work" / lang / "models"
+        assert sorted(p.name for p in models.iterdir()) == ["cnn", "encoder"]
+    for variant in ("cnn", "encoder"):  # the extra option reached every spacy train
+        cfg = (tmp_path / f"work/zzz/models/{variant}/model-best/config.cfg").read_text()
+        assert "seed = 7" in cfg
+    table = md.read_text()
+    assert table.splitlines()[0].startswith("| language | source | silver train | direct F1")
+    assert "| zzz | en |" in table and "| www | fr |" in table and "| average |" in table
+    # a rerun skips every step and keeps the first run's seconds
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "exists, skipped" in again.stderr
+    rerun = json.loads(out.read_text())
+    for lang in ("zzz", "www"):
+        assert rerun["languages"][lang]["step_seconds"] == result["languages"][lang]["step_seconds"]
+    assert languages_table(rerun) == table

@@ -1,0 +1,315 @@
+"""Translate-train for many target languages, every target pipeline variant, one table.
+
+:func:`run_languages` runs, for each target language that has parallel text
+(``mafand/<src>-<lang>``) and a gold test split (``masakhaner2/<lang>/test.txt``), the steps of
+the project's main job as the same ``xner`` commands (``prepare``, ``label``, ``align``,
+``project``, ``convert``), once per language, and then ``spacy train`` + ``xner evaluate`` once
+per target config (variant: the CNN, the frozen encoder, ...) on the same silver data, so the
+variants differ only in the target model. It also scores the source labeller itself on the
+target test split (direct model transfer), the baseline the projection has to beat.
+
+Every step runs as a subprocess (the exact command is stored), writes its outputs atomically
+(``spacy train`` into a temporary folder renamed when it finishes) and is skipped when its
+output exists, so an interrupted run resumes where it stopped. Each step's seconds are printed
+and stored; :func:`languages_table` turns the result into a Markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..io.atomic import atomic_write
+
+logger = logging.getLogger("xner_spacy")
+
+#: Gold test split of a target language, relative to the data directory.
+TEST_PATTERN = "masakhaner2/{lang}/test.txt"
+#: Parallel text of a source–target pair, relative to the data directory.
+PARALLEL_PATTERN = "mafand/{src}-{lang}"
+
+
+@dataclass(frozen=True)
+class Labeller:
+    """A source labeller: a spaCy pipeline (name or path) and the map of its labels."""
+
+    lang: str
+    model: str
+    label_map: str = "identity"
+
+    @classmethod
+    def parse(cls, value: str) -> Labeller:
+        """``LANG=MODEL[:LABEL_MAP]``, e.g. ``en=training/source_en/model-best:conll``."""
+        lang, sep, rest = value.partition("=")
+        if not sep or not lang.strip() or not rest.strip():
+            raise ValueError(f"expected LANG=MODEL[:LABEL_MAP], got {value!r}")
+        model, _, label_map = rest.strip().rpartition(":")
+        if not model:  # no map given
+            model, label_map = label_map, "identity"
+        return cls(lang.strip(), model, label_map or "identity")
+
+
+@dataclass
+class LanguagesSettings:
+    """What :func:`run_languages` runs; see ``xner languages-table --help``."""
+
+    data_dir: Path
+    languages: list[str]
+    labellers: list[Labeller]
+    variants: dict[str, Path]
+    work_dir: Path
+    projection_config: Path = Path("configs/projection.cfg")
+    encoder: str | None = None
+    steps: int = 2000
+    eval_frequency: int = 250
+    gpu_id: int = -1
+    doubtful: str = "drop"
+    direct: bool = True
+    extra_args: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        if not self.languages:
+            raise ValueError("no target language given")
+        if not self.labellers:
+            raise ValueError("no source labeller given (--labeller LANG=MODEL[:MAP])")
+        if not self.variants:
+            raise ValueError("no target config given (--variant NAME=CONFIG)")
+        for name, config in self.variants.items():
+            if not Path(config).is_file():
+                raise ValueError(f"variant {name!r}: config {config} does not exist")
+        if not Path(self.projection_config).is_file():
+            raise ValueError(f"projection config {self.projection_config} does not exist")
+        if self.steps < 1 or self.eval_frequency < 1:
+            raise ValueError("steps and eval_frequency must be >= 1")
+        for lang in self.languages:
+            test = self.data_dir / TEST_PATTERN.format(lang=lang)
+            if not test.is_file():
+                raise ValueError(f"{lang}: no gold test split at {test}")
+            self.source_of(lang)
+
+    def source_of(self, lang: str) -> Labeller:
+        """The first labeller whose language has parallel text with ``lang``."""
+        for labeller in self.labellers:
+            if (self.data_dir / PARALLEL_PATTERN.format(src=labeller.lang, lang=lang)).is_dir():
+                return labeller
+        tried = ", ".join(
+            str(self.data_dir / PARALLEL_PATTERN.format(src=lab.lang, lang=lang))
+            for lab in self.labellers
+        )
+        raise ValueError(f"{lang}: no parallel text with a labelled source language ({tried})")
+
+
+@dataclass
+class Step:
+    """One command of the run: skipped when ``output`` exists."""
+
+    name: str
+    command: list[str]
+    output: Path
+    #: ``spacy train`` writes a folder: run into ``<output>.tmp``, renamed when it succeeds.
+    folder: bool = False
+
+
+Runner = Callable[[list[str]], None]
+
+
+def run_command(command: list[str]) -> None:
+    """Run one step's command; a failure is an error that names the command."""
+    proc = subprocess.run(command, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"command failed (exit {proc.returncode}): {' '.join(command)}")
+
+
+def _xner(*args: str) -> list[str]:
+    return [sys.executable, "-m", "xner_spacy.cli", *args]
+
+
+def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
+    """The silver-data steps of one target language, then training and scoring per variant."""
+    s = settings
+    source = s.source_of(lang)
+    d = s.work_dir / lang
+    enc = ["--paths.encoder", s.encoder] if s.encoder else []
+    proj = ["--config", str(s.projection_config), *enc]
+    test = str(s.data_dir / TEST_PATTERN.format(lang=lang))
+    steps = [
+        Step("prepare", _xner("prepare", "--data-dir", str(s.data_dir), "--src", source.lang,
+                              "--tgt", lang, "--output", str(d / "pairs.jsonl"),
+                              "--stats", str(d / "prepare.json")), d / "prepare.json"),
+        Step("label", _xner("label", str(d / "pairs.jsonl"), str(d / "labelled.jsonl"), *proj,
+                            "--labeller.model", source.model, "--labeller.label_map",
+                            source.label_map, "--stats", str(d / "label.json")),
+             d / "label.json"),
+        Step("align", _xner("align", str(d / "labelled.jsonl"), str(d / "aligned.jsonl"), *proj,
+                            "--stats", str(d / "align.json")), d / "align.json"),
+        Step("project", _xner("project", str(d / "aligned.jsonl"), str(d / "projected.jsonl"),
+                              *proj, "--stats", str(d / "project.json")), d / "project.json"),
+        Step("convert", _xner("convert", str(d / "projected.jsonl"), str(d / "silver"),
+                              "--doubtful", s.doubtful, "--stats", str(d / "convert.json")),
+             d / "convert.json"),
+    ]  # fmt: skip
+    if s.direct:
+        steps.append(
+            Step("direct", _xner("evaluate", source.model, test, "--label-map", source.label_map,
+                                 "--output", str(d / "direct.json")), d / "direct.json")
+        )  # fmt: skip
+    for name, config in s.variants.items():
+        model = d / "models" / name
+        steps.append(
+            Step(f"train:{name}", [sys.executable, "-m", "spacy", "train", str(config),
+                                   "--output", str(model) + ".tmp",
+                                   "--paths.train", str(d / "silver" / "train.spacy"),
+                                   "--paths.dev", str(d / "silver" / "dev.spacy"),
+                                   "--nlp.lang", "xx", *enc,
+                                   "--training.max_steps", str(s.steps),
+                                   "--training.eval_frequency", str(s.eval_frequency),
+                                   "--gpu-id", str(s.gpu_id), *s.extra_args],
+                 model, folder=True)
+        )  # fmt: skip
+        steps.append(
+            Step(f"evaluate:{name}", _xner("evaluate", str(model / "model-best"), test,
+                                           "--output", str(d / f"scores_{name}.json")),
+                 d / f"scores_{name}.json")
+        )  # fmt: skip
+    return steps
+
+
+def run_step(step: Step, runner: Runner = run_command) -> float | None:
+    """Run ``step`` unless its output exists; its seconds, or None when it was skipped."""
+    if step.output.exists():
+        logger.info("%s: %s exists, skipped", step.name, step.output)
+        return None
+    step.output.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    if step.folder:
+        tmp = Path(str(step.output) + ".tmp")
+        if tmp.exists():  # a crashed earlier run's partial output
+            shutil.rmtree(tmp)
+        runner(step.command)
+        tmp.rename(step.output)
+    else:
+        runner(step.command)
+    if not step.output.exists():
+        raise RuntimeError(f"{step.name}: the command did not write {step.output}")
+    seconds = round(time.perf_counter() - t0, 1)
+    logger.info("%s: %.1f s", step.name, seconds)
+    return seconds
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf8")))
+
+
+def run_languages(settings: LanguagesSettings, output: Path, runner: Runner = run_command) -> dict:
+    """Run every language's steps (resumably) and write the result JSON to ``output``."""
+    settings.check()
+    t0 = time.perf_counter()
+    result: dict[str, Any] = {
+        "settings": {
+            "data_dir": str(settings.data_dir),
+            "languages": settings.languages,
+            "labellers": [vars(lab) for lab in settings.labellers],
+            "variants": {k: str(v) for k, v in settings.variants.items()},
+            "projection_config": str(settings.projection_config),
+            "encoder": settings.encoder,
+            "steps": settings.steps,
+            "eval_frequency": settings.eval_frequency,
+            "doubtful": settings.doubtful,
+        },
+        "languages": {},
+    }
+    previous = _read(output) if output.exists() else {}
+    for lang in settings.languages:
+        d = settings.work_dir / lang
+        old = previous.get("languages", {}).get(lang, {}).get("step_seconds", {})
+        seconds: dict[str, float | None] = {}
+        commands = {}
+        for step in language_steps(settings, lang):
+            logger.info("[%s] %s", lang, step.name)
+            took = run_step(step, runner)
+            seconds[step.name] = took if took is not None else old.get(step.name)
+            commands[step.name] = " ".join(step.command)
+        entry: dict[str, Any] = {
+            "source": settings.source_of(lang).lang,
+            "labeller": vars(settings.source_of(lang)),
+            "silver": _read(d / "convert.json"),
+            "scores": {name: _scores(d / f"scores_{name}.json") for name in settings.variants},
+            "step_seconds": seconds,
+            "commands": commands,
+        }
+        if settings.direct:
+            entry["direct"] = _scores(d / "direct.json")
+        result["languages"][lang] = entry
+        _write(output, result)  # after each language: a partial table is readable
+    result["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    _write(output, result)
+    return result
+
+
+def _scores(path: Path) -> dict[str, Any]:
+    data = _read(path)
+    keep = ("precision", "recall", "f1", "per_label", "words_per_s", "test", "model")
+    return {k: data[k] for k in keep if k in data}
+
+
+def _write(path: Path, data: Mapping[str, Any]) -> None:
+    with atomic_write(path) as fh:
+        fh.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def languages_table(result: Mapping[str, Any]) -> str:
+    """Markdown: one row per language (F1 ×100 of direct transfer and each variant), average."""
+    variants = list(result["settings"]["variants"])
+    langs = result["languages"]
+    direct = any("direct" in e for e in langs.values())
+    cols = (["direct"] if direct else []) + variants
+    head = ["language", "source", "silver train"] + [f"{c} F1 (P / R)" for c in cols]
+    head += [f"{v} train s" for v in variants]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
+    sums: dict[str, list[float]] = {c: [] for c in cols}
+    for lang, e in langs.items():
+        row = [lang, e["source"], f"{e['silver']['train']['docs']:,}"]
+        for c in cols:
+            sc = e.get("direct") if c == "direct" else e["scores"].get(c)
+            if sc:
+                sums[c].append(100 * sc["f1"])
+                row.append(
+                    f"{100 * sc['f1']:.1f} ({100 * sc['precision']:.1f} / {100 * sc['recall']:.1f})"
+                )
+            else:
+                row.append("–")
+        row += [_fmt_s(e["step_seconds"].get(f"train:{v}")) for v in variants]
+        lines.append("| " + " | ".join(row) + " |")
+    if len(langs) > 1:
+        avg = ["average", "", ""]
+        for c in cols:
+            vals = sums[c]
+            avg.append(f"**{sum(vals) / len(vals):.1f}**" if len(vals) == len(langs) else "–")
+        avg += [""] * len(variants)
+        lines.append("| " + " | ".join(avg) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt_s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def parse_variants(values: Sequence[str]) -> dict[str, Path]:
+    """``NAME=CONFIG`` items into an ordered mapping (names unique)."""
+    out: dict[str, Path] = {}
+    for value in values:
+        name, sep, config = value.partition("=")
+        if not sep or not name.strip() or not config.strip():
+            raise ValueError(f"expected NAME=CONFIG, got {value!r}")
+        if name.strip() in out:
+            raise ValueError(f"variant {name.strip()!r} given twice")
+        out[name.strip()] = Path(config.strip())
+    return out
