@@ -32,7 +32,8 @@ def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
     A tiny random XLM-R-style encoder with 8 layers (the configs read hidden layer 8, as
     shipped, with no layer override) in a folder of its own, outside the project, so the
     default ``assets/encoder`` does not exist: a step that ignored ``--vars.encoder`` fails.
-    Source labeller and target pipeline both on ``configs/ner_encoder.cfg``; the align step
+    Source labeller and target pipeline both on ``configs/ner_encoder.cfg`` (``--vars.arch
+    encoder``); the align step
     on the intersection of SimAlign over the encoder (``configs/align/simalign.cfg``) and
     ``projection_fast.cfg``'s fast_align (a random encoder's links alone are noise; fast_align
     keeps the silver names clean), written into the project copy.
@@ -51,8 +52,7 @@ def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
                       "first": simalign["aligner"], "second": cfg["aligner"]}  # fmt: skip
     cfg.to_disk(project / "configs/projection_encoder.cfg")
     args = ["--vars.encoder", str(encoder),
-            "--vars.source_config", "configs/ner_encoder.cfg",
-            "--vars.target_config", "configs/ner_encoder.cfg",
+            "--vars.arch", "encoder",  # the one switch: source and target on the encoder
             "--vars.projection_config", "configs/projection_encoder.cfg"]  # fmt: skip
     return args, encoder
 

@@ -83,3 +83,28 @@ def test_align_uses_the_encoder_var(tmp_path: Path, tiny_xlmr_dir: Path) -> None
     # the default path is only a default: a missing directory is a one-line error
     missing = runner.invoke(app, [*args, "--paths.encoder", str(tmp_path / "none")])
     assert missing.exit_code != 0
+
+
+def test_get_encoder_does_nothing_unless_a_config_reads_it(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2] / "configs"
+    from xner_spacy.cli.encoder import config_uses_encoder
+
+    assert config_uses_encoder(repo / "source_encoder.cfg")  # the main job's --vars.arch encoder
+    assert config_uses_encoder(repo / "align" / "simalign.cfg")
+    for name in ("source_cnn.cfg", "ner_cnn.cfg", "projection.cfg"):
+        assert not config_uses_encoder(repo / name), name
+    target = tmp_path / "enc"
+    cnn = [
+        "--when-used-by",
+        str(repo / "ner_cnn.cfg"),
+        "--when-used-by",
+        str(repo / "projection.cfg"),
+    ]
+    result = runner.invoke(app, ["get-encoder", str(target), *cnn])  # no converter needed
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["action"] == "not needed" and not target.exists()
+    result = runner.invoke(app, ["get-encoder", str(target), "--when-used-by",
+                                 str(repo / "ner_encoder.cfg")])  # fmt: skip
+    assert result.exit_code != 0 and "no converter" in result.output
+    result = runner.invoke(app, ["get-encoder", str(target), "--when-used-by", "nope.cfg"])
+    assert result.exit_code != 0 and "no such config" in result.output

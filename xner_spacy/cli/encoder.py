@@ -32,11 +32,31 @@ def encoder_dir_complete(path: Path) -> bool:
     return "config.json" in names and bool(names & _WEIGHTS) and bool(names & _TOKENIZER)
 
 
+def config_uses_encoder(path: Path) -> bool:
+    """Whether a config (training or projection) reads ``${paths.encoder}`` outside [paths]."""
+    from thinc.api import Config
+
+    def walk(value: object) -> bool:
+        if isinstance(value, dict):
+            return any(walk(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(walk(v) for v in value)
+        return isinstance(value, str) and "${paths.encoder}" in value
+
+    cfg = Config().from_disk(path, interpolate=False)
+    return any(walk(section) for name, section in cfg.items() if name != "paths")
+
+
 @app.command("get-encoder")
 def get_encoder_cmd(
     encoder: str = typer.Argument(..., help="Hub name or local directory of the encoder"),
     converter: Path | None = typer.Option(
         None, help="Script that writes the directory offline: python CONVERTER --out DIR"
+    ),
+    when_used_by: list[Path] = typer.Option(
+        [],
+        help="A config of this run, repeatable: do nothing unless one of them reads "
+        "${paths.encoder} (so a run without the encoder needs neither it nor the converter)",
     ),
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
 ) -> None:
@@ -44,6 +64,15 @@ def get_encoder_cmd(
     _setup_logging()
     t0 = time.perf_counter()
     path = Path(encoder)
+    if when_used_by:
+        missing = [str(p) for p in when_used_by if not p.is_file()]
+        if missing:
+            raise _fail(ValueError(f"--when-used-by: no such config: {', '.join(missing)}"))
+        if not any(config_uses_encoder(p) for p in when_used_by):
+            summary = {"encoder": encoder, "action": "not needed",
+                       "configs": [str(p) for p in when_used_by]}  # fmt: skip
+            _emit("get-encoder", summary, stats, t0)
+            return
     if encoder_dir_complete(path):
         _emit("get-encoder", {"encoder": encoder, "action": "present"}, stats, t0)
         return
