@@ -109,8 +109,11 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
 
-def markdown(results: Sequence[dict[str, Any]]) -> str:
-    rows = table_rows(results)
+def markdown(
+    results: Sequence[dict[str, Any]], rows: list[dict[str, Any]] | None = None
+) -> str:
+    """The Markdown report; ``rows``: :func:`table_rows` of ``results`` when already built."""
+    rows = table_rows(results) if rows is None else rows
     targets = _targets(results)
     shift_targets = list(
         dict.fromkeys(t for res in results for t, files in res.get("shift", {}).items() if files)
@@ -164,14 +167,18 @@ def markdown(results: Sequence[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def plot(results: Sequence[dict[str, Any]], path: str | Path) -> None:
+def plot(
+    results: Sequence[dict[str, Any]],
+    path: str | Path,
+    rows: list[dict[str, Any]] | None = None,
+) -> None:
     """Average F1 against k, one panel per domain, one line per variant and weighting."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = table_rows(results)
+    rows = table_rows(results) if rows is None else rows
     types = "/".join(results[0].get("labels", [])) or "all types"
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), squeeze=False)
     for ax, domain, title in zip(
@@ -225,10 +232,11 @@ def report(
     from .report import write_table
 
     results = load_results(paths)
-    text = markdown(results)
+    rows = table_rows(results)
+    text = markdown(results, rows)
     table = {
         "inputs": [str(p) for p in paths],
-        "rows": table_rows(results),
+        "rows": rows,
         "anchors": ANCHORS,
         "step_seconds": [r.get("step_seconds") for r in results],
         "commands": [r.get("command") for r in results],
@@ -236,5 +244,5 @@ def report(
     }
     write_table(table, json_path, markdown_path)
     if plot_path is not None:
-        plot(results, plot_path)
+        plot(results, plot_path, rows)
     return table
