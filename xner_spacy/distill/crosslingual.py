@@ -45,14 +45,13 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..io.atomic import atomic_write
-from .experiment import _run, _step
+from .experiment import _run, _step, map_jobs
 
 logger = logging.getLogger("xner_spacy")
 
@@ -660,13 +659,6 @@ def _row(
     }
 
 
-def _map(settings: BenchmarkSettings, fn: Any, items: Sequence[Any]) -> list[Any]:
-    if settings.jobs <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(settings.jobs) as pool:
-        return list(pool.map(fn, items))
-
-
 def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, Any]:
     """Build the data, train and score every model; returns the result (module docstring)."""
     t_start = time.perf_counter()
@@ -715,7 +707,7 @@ def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, A
     for variant in settings.variants:
         t0 = time.perf_counter()
         teachers = [teacher_job(variant, s) for s in teacher_langs]
-        seconds = _map(settings, partial(train, settings), teachers)
+        seconds = map_jobs(partial(train, settings), teachers, settings.jobs)
         steps[f"{variant}:teachers"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         for job, s in zip(teachers, seconds, strict=True):
@@ -728,7 +720,7 @@ def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, A
             jobs = student_jobs(settings, variant, target)
             for job in jobs:
                 job.weights = estimate_weights(settings, job)
-            seconds = _map(settings, partial(train, settings), jobs)
+            seconds = map_jobs(partial(train, settings), jobs, settings.jobs)
             rows.extend(
                 _row(settings, job, target, job.method, s)
                 for job, s in zip(jobs, seconds, strict=True)

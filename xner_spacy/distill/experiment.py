@@ -39,11 +39,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..io.atomic import atomic_write
 
 logger = logging.getLogger("xner_spacy")
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: The entity labels every student predicts (the source corpora's; MasakhaNER's DATE is not
 #: projected and not scored).
@@ -453,11 +455,16 @@ def _count_docs(path: Path) -> int:
     return len(DocBin().from_disk(path))
 
 
+def map_jobs(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """``[fn(item) ...]``, ``jobs`` at a time (threads: each item runs its own process)."""
+    if jobs <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(fn, items))
+
+
 def _run_all(settings: ExperimentSettings, jobs: list[TrainJob]) -> list[dict[str, Any]]:
-    if settings.jobs <= 1:
-        return [run_job(settings, job) for job in jobs]
-    with ThreadPoolExecutor(settings.jobs) as pool:
-        return list(pool.map(partial(run_job, settings), jobs))
+    return map_jobs(partial(run_job, settings), jobs, settings.jobs)
 
 
 def order_sources_by_agreement(settings: ExperimentSettings, result: dict[str, Any]) -> None:

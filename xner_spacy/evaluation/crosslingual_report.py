@@ -109,9 +109,7 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
 
-def markdown(
-    results: Sequence[dict[str, Any]], rows: list[dict[str, Any]] | None = None
-) -> str:
+def markdown(results: Sequence[dict[str, Any]], rows: list[dict[str, Any]] | None = None) -> str:
     """The Markdown report; ``rows``: :func:`table_rows` of ``results`` when already built."""
     rows = table_rows(results) if rows is None else rows
     targets = _targets(results)
