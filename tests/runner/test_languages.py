@@ -29,9 +29,9 @@ def test_labeller_and_variant_options_parse() -> None:
     assert Labeller.parse("en=training/source_en/model-best:conll") == Labeller(
         "en", "training/source_en/model-best", "conll"
     )
-    assert Labeller.parse("fr=fr_core_news_md") == Labeller("fr", "fr_core_news_md", "identity")
+    assert Labeller.parse("fr=fr_core_news_md") == Labeller("fr", "fr_core_news_md", "conll")
     assert list(parse_variants(["cnn=a.cfg", "encoder=b.cfg"])) == ["cnn", "encoder"]
-    for bad in ("en", "=model", "en="):
+    for bad in ("en", "=model", "en="):  # the syntax of xner distill-experiment --source
         with pytest.raises(ValueError, match="LANG=MODEL"):
             Labeller.parse(bad)
     with pytest.raises(ValueError, match="twice"):
@@ -146,6 +146,7 @@ def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None
 
     encoder = save_tiny_xlmr(tmp_path / "tiny-encoder-8", num_layers=8)  # the config's layer 8
     en, fr = _ruler(tmp_path / "ruler_en", "en"), _ruler(tmp_path / "ruler_fr", "fr")
+    en, fr = en + ":identity", fr + ":identity"  # the ruler's labels are PER/ORG/LOC already
     out, md = tmp_path / "languages.json", tmp_path / "languages.md"
     cmd = [sys.executable, "-m", "xner_spacy.cli", "languages-table",
            "--data-dir", str(two_languages), "--langs", "zzz,www",

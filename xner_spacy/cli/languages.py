@@ -23,8 +23,8 @@ def languages_table_cmd(
     ),
     labeller: list[str] = typer.Option(
         ...,
-        help="LANG=MODEL[:LABEL_MAP], repeatable: a source labeller; a target uses the first "
-        "one whose language has parallel text with it",
+        help="LANG=MODEL[:LABEL_MAP] (map default: conll), repeatable: a source labeller; a "
+        "target uses the first one whose language has parallel text with it",
     ),
     variant: list[str] = typer.Option(
         ...,

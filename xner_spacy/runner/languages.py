@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..distill.experiment import SourceSpec as Labeller
 from ..io.atomic import atomic_write
 
 logger = logging.getLogger("xner_spacy")
@@ -35,26 +36,6 @@ logger = logging.getLogger("xner_spacy")
 TEST_PATTERN = "masakhaner2/{lang}/test.txt"
 #: Parallel text of a source–target pair, relative to the data directory.
 PARALLEL_PATTERN = "mafand/{src}-{lang}"
-
-
-@dataclass(frozen=True)
-class Labeller:
-    """A source labeller: a spaCy pipeline (name or path) and the map of its labels."""
-
-    lang: str
-    model: str
-    label_map: str = "identity"
-
-    @classmethod
-    def parse(cls, value: str) -> Labeller:
-        """``LANG=MODEL[:LABEL_MAP]``, e.g. ``en=training/source_en/model-best:conll``."""
-        lang, sep, rest = value.partition("=")
-        if not sep or not lang.strip() or not rest.strip():
-            raise ValueError(f"expected LANG=MODEL[:LABEL_MAP], got {value!r}")
-        model, _, label_map = rest.strip().rpartition(":")
-        if not model:  # no map given
-            model, label_map = label_map, "identity"
-        return cls(lang.strip(), model, label_map or "identity")
 
 
 @dataclass
