@@ -6,13 +6,15 @@
     python benchmarks/encoder.py --layers 8 --batch-sizes 32 --quantize none,int8 --train-steps 0
 
 For each layer × batch size × quantization (``none``; ``int8``: dynamically quantized linear
-layers, CPU), ``xner_encoder`` (cache off) encodes the same sentences:
-sentences/s and sub-tokens/s of the forward pass (model loading timed apart, one batch of
-warm-up untimed). Then, at the first layer, the NER of ``configs/ner_encoder.cfg`` is
-initialised on those sentences' gold entities and timed on cached features: a pass that
-serves every sentence from the cache, ``--train-steps`` training updates (sentences/s) and
-inference over all sentences with the features cached (NER only). ``--threads`` torch/BLAS
-threads. Prints the figures as JSON (also written with ``--output``) and as a Markdown table.
+layers, CPU), ``xner_encoder`` (cache off) encodes the same sentences: sentences/s and
+sub-tokens/s of the forward pass (model loading timed apart, one batch of warm-up untimed); a
+quantized run also reports how close its word vectors are to the unquantized run's (mean and
+minimum cosine, relative error). Then, at the first layer, the NER of
+``configs/ner_encoder.cfg`` is initialised on those sentences' gold entities and timed on
+cached features: a pass that serves every sentence from the cache, ``--train-steps`` training
+updates (sentences/s) and inference over all sentences with the features cached (NER only).
+``--threads`` torch/BLAS threads. Prints the figures as JSON (also written with ``--output``)
+and as a Markdown table.
 The machine's load average is recorded: on a shared machine the figures move with it.
 """
 
@@ -70,9 +72,20 @@ def load_sentences(path: str, n: int) -> list[tuple[list[str], list[Any]]]:
 
 
 def encoder_figures(
-    model: str, sentences: list[list[str]], layer: int, batch_size: int, quantize: str = "none"
-) -> dict[str, Any]:
-    """Load time and forward-pass throughput of ``xner_encoder`` at one layer and batch size."""
+    model: str,
+    sentences: list[list[str]],
+    layer: int,
+    batch_size: int,
+    quantize: str = "none",
+    reference: list[Any] | None = None,
+) -> tuple[dict[str, Any], list[Any]]:
+    """Load time and forward-pass throughput of ``xner_encoder`` at one layer and batch size.
+
+    Also returns the word features; with ``reference`` (the unquantized features of the same
+    sentences) the figures include how close these are to them (cosine per word, relative
+    error of all features).
+    """
+    import numpy as np
     import spacy
 
     from xner_spacy.pipeline.encoder import FrozenEncoder
@@ -88,10 +101,10 @@ def encoder_figures(
     pipe.encode(sentences[:batch_size])  # warm-up (first-call allocations), not timed
     pipe.n_sub_tokens = 0
     t0 = time.perf_counter()
-    pipe.encode(sentences)
+    features = pipe.encode(sentences)
     seconds = time.perf_counter() - t0
     n_sub = pipe.n_sub_tokens
-    return {
+    figures: dict[str, Any] = {
         "layer": layer,
         "batch_size": batch_size,
         "quantize": quantize,
@@ -102,6 +115,17 @@ def encoder_figures(
         "sentences_per_s": round(len(sentences) / seconds, 1),
         "sub_tokens_per_s": round(n_sub / seconds, 1),
     }
+    if reference is not None:
+        a, b = np.concatenate(reference), np.concatenate(features)
+        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+        keep = norms > 0  # words without sub-tokens have zero vectors in both
+        cosine = (a * b).sum(axis=1)[keep] / norms[keep]
+        figures["vs_unquantized"] = {
+            "mean_cosine": round(float(cosine.mean()), 4),
+            "min_cosine": round(float(cosine.min()), 4),
+            "relative_error": round(float(np.linalg.norm(a - b) / np.linalg.norm(a)), 4),
+        }
+    return figures, features
 
 
 def ner_figures(
@@ -165,13 +189,15 @@ def ner_figures(
 
 def markdown(report: dict[str, Any]) -> str:
     lines = [
-        "| layer | batch | quantize | sentences/s | sub-tokens/s | load s |",
-        "|---:|---:|---|---:|---:|---:|",
+        "| layer | batch | quantize | sentences/s | sub-tokens/s | load s | cosine to float |",
+        "|---:|---:|---|---:|---:|---:|---|",
     ]
     for r in report["encoder"]:
+        vs = r.get("vs_unquantized")
+        close = f"{vs['mean_cosine']} (min {vs['min_cosine']})" if vs else "–"
         lines.append(
             f"| {r['layer']} | {r['batch_size']} | {r['quantize']} | {r['sentences_per_s']} | "
-            f"{r['sub_tokens_per_s']} | {r['load_s']} |"
+            f"{r['sub_tokens_per_s']} | {r['load_s']} | {close} |"
         )
     ner = report.get("ner")
     if ner:
@@ -205,9 +231,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     for layer in layers:
         for size in sizes:
+            reference = None
             for mode in modes:
                 log(f"encoding {len(words)} sentences at layer {layer}, batch {size}, {mode}")
-                report["encoder"].append(encoder_figures(args.model, words, layer, size, mode))
+                figures, feats = encoder_figures(
+                    args.model, words, layer, size, mode, reference if mode != "none" else None
+                )
+                report["encoder"].append(figures)
+                if mode == "none":
+                    reference = feats
     if args.train_steps > 0:
         log(f"NER on cached features (layer {layers[0]}), {args.train_steps} updates")
         report["ner"] = ner_figures(

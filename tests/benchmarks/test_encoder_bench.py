@@ -35,6 +35,10 @@ def test_encoder_benchmark_reports_every_figure(tiny_xlmr_dir: Path, tmp_path: P
         (1, 4, "none"), (1, 4, "int8"), (1, 8, "none"), (1, 8, "int8"),
     ]  # fmt: skip
     for r in report["encoder"]:
+        vs = r.get("vs_unquantized")
+        assert (vs is None) == (r["quantize"] == "none")
+        if vs:
+            assert 0 < vs["min_cosine"] <= vs["mean_cosine"] <= 1 and vs["relative_error"] > 0
         assert r["sentences"] == 12 and r["sentences_per_s"] > 0 and r["sub_tokens_per_s"] > 0
         assert r["sub_tokens"] > 12 * 5
     ner = report["ner"]
