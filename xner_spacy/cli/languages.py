@@ -34,7 +34,9 @@ def languages_table_cmd(
     ),
     work_dir: Path = typer.Option(..., help="Silver data, models and scores per language"),
     output: Path = typer.Option(..., help="Result JSON (written after each language)"),
-    markdown: Path | None = typer.Option(None, help="Write the Markdown table here"),
+    markdown: Path | None = typer.Option(
+        None, help="Write the Markdown table here (after each language)"
+    ),
     projection_config: Path = typer.Option(
         Path("configs/projection.cfg"), exists=True, help="Labeller/aligner/projector config"
     ),
@@ -83,14 +85,8 @@ def languages_table_cmd(
             direct=direct,
             extra_args=list(ctx.args),
         )
-        result = run_languages(settings, output)
+        result = run_languages(settings, output, markdown=markdown)
     except (ValueError, RuntimeError, OSError) as err:
         raise _fail(err) from err
-    table = languages_table(result)
-    typer.echo(table)
-    if markdown is not None:
-        from ..io.atomic import atomic_write
-
-        with atomic_write(markdown) as fh:
-            fh.write(table)
+    typer.echo(languages_table(result))
     _emit("languages-table", {"output": str(output), "languages": settings.languages}, None, t0)

@@ -189,8 +189,14 @@ def _read(path: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf8")))
 
 
-def run_languages(settings: LanguagesSettings, output: Path, runner: Runner = run_command) -> dict:
-    """Run every language's steps (resumably) and write the result JSON to ``output``."""
+def run_languages(
+    settings: LanguagesSettings,
+    output: Path,
+    runner: Runner = run_command,
+    markdown: Path | None = None,
+) -> dict:
+    """Run every language's steps (resumably); the result JSON goes to ``output`` and the
+    table to ``markdown``, both rewritten after each language (a stopped run leaves both)."""
     settings.check()
     t0 = time.perf_counter()
     result: dict[str, Any] = {
@@ -230,6 +236,9 @@ def run_languages(settings: LanguagesSettings, output: Path, runner: Runner = ru
             entry["direct"] = _scores(d / "direct.json")
         result["languages"][lang] = entry
         _write(output, result)  # after each language: a partial table is readable
+        if markdown is not None:
+            with atomic_write(markdown) as fh:
+                fh.write(languages_table(result))
     result["wall_seconds"] = round(time.perf_counter() - t0, 1)
     _write(output, result)
     return result
