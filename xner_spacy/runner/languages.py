@@ -224,9 +224,10 @@ def run_languages(
             took = run_step(step, runner)
             seconds[step.name] = took if took is not None else old.get(step.name)
             commands[step.name] = " ".join(step.command)
+        source = settings.source_of(lang)
         entry: dict[str, Any] = {
-            "source": settings.source_of(lang).lang,
-            "labeller": vars(settings.source_of(lang)),
+            "source": source.lang,
+            "labeller": vars(source),
             "silver": _read(d / "convert.json"),
             "scores": {name: _scores(d / f"scores_{name}.json") for name in settings.variants},
             "step_seconds": seconds,
