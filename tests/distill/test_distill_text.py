@@ -47,3 +47,10 @@ def test_write_target_text_caps_after_seeded_shuffle(text_dir: Path, tmp_path: P
 def test_unknown_source_is_an_error(text_dir: Path) -> None:
     with pytest.raises(ValueError, match="unknown text sources"):
         list(target_sentences(text_dir, "yor", sources=["wiki"]))
+
+
+def test_no_sentence_found_is_an_error_and_writes_nothing(text_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.txt"
+    with pytest.raises(ValueError, match=r"no qqq sentences in mafand, masakhaner-train under"):
+        write_target_text(text_dir, "qqq", out)
+    assert not out.exists()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from spacy.util import load_config
 from toy_data import NAMES
 
 from xner_spacy.runner.languages import (
@@ -84,6 +85,47 @@ def test_each_language_takes_the_first_labeller_with_parallel_text(
     direct = steps["direct"].command
     assert direct[direct.index("evaluate") + 1] == "m_fr"
     assert direct[direct.index("--label-map") + 1] == "identity"
+    assert steps["train:cnn"].setup is None
+
+
+def test_a_distilled_student_learns_from_the_named_teachers_on_target_text(
+    two_languages: Path, tmp_path: Path
+) -> None:
+    s = settings(two_languages, tmp_path, distil_teachers=["direct", "cnn"],
+                 text_sources=["mafand", "masakhaner-train"])  # fmt: skip
+    s.check()
+    steps = {st.name: st for st in language_steps(s, "www")}
+    assert list(steps)[-5:] == ["train:cnn", "evaluate:cnn", "text", "train:distil",
+                                "evaluate:distil"]  # fmt: skip
+    text = steps["text"].command
+    assert text[text.index("target-text") :].count("--source") == 2
+    train = steps["train:distil"]
+    assert train.folder and train.output == tmp_path / "work/www/models/distil"
+    assert train.command[train.command.index("train") + 1].endswith("www/distil.cfg")
+    assert train.setup is not None
+    # the config: the student's, reading www's text through the two teachers
+    (tmp_path / "work/www/models/cnn/model-best").mkdir(parents=True)
+    (tmp_path / "work/www/models/cnn/model-best/config.cfg").write_text(
+        (REPO / "configs/ner_cnn.cfg").read_text()
+    )
+    from xner_spacy.runner.languages import write_distil_config
+
+    cfg = load_config(write_distil_config(s, "www"), interpolate=False)
+    reader = cfg["corpora"]["train"]
+    assert reader["@readers"] == "xner.TeacherCorpus.v1"
+    assert reader["path"].endswith("www/text.txt") and reader["weights"] == "uniform"
+    teachers = reader["teachers"]
+    assert teachers["direct"]["model"] == "m_fr" and teachers["direct"]["label_map"] == "identity"
+    assert teachers["cnn"]["model"].endswith("www/models/cnn/model-best")
+    assert teachers["cnn"]["kind"] == "spacy_ner"
+    assert (
+        cfg["nlp"]["pipeline"]
+        == load_config(REPO / "configs/student_encoder.cfg")["nlp"]["pipeline"]
+    )
+    with pytest.raises(ValueError, match="none of: direct, cnn"):
+        settings(two_languages, tmp_path, distil_teachers=["encoder"]).check()
+    with pytest.raises(ValueError, match="reserved"):
+        settings(two_languages, tmp_path, variants={"distil": REPO / "configs/ner_cnn.cfg"}).check()
 
 
 def test_bad_settings_name_what_is_missing(two_languages: Path, tmp_path: Path) -> None:
@@ -156,6 +198,8 @@ def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None
            "--encoder", str(encoder), "--steps", "12", "--eval-frequency", "6",
            "--projection-config", str(REPO / "configs/projection.cfg"),
            "--work-dir", str(tmp_path / "work"), "--output", str(out), "--markdown", str(md),
+           "--distil-teachers", "direct,encoder", "--text-source", "mafand",
+           "--distil-config", str(REPO / "configs/student_encoder.cfg"),
            "--training.seed", "7"]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
@@ -166,19 +210,24 @@ def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None
         entry = result["languages"][lang]
         assert entry["source"] == source
         assert entry["silver"]["train"]["docs"] > 200  # 300 train pairs, 2 test sentences out
-        assert set(entry["scores"]) == {"cnn", "encoder"}
+        assert set(entry["scores"]) == {"cnn", "encoder", "distil"}
         # the ruler knows every toy name: direct transfer is perfect on the copied names
         assert entry["direct"]["f1"] == 1.0
         for sc in entry["scores"].values():
             assert 0.0 <= sc["f1"] <= 1.0 and sc["words_per_s"] > 0
         assert all(v is not None and v >= 0 for v in entry["step_seconds"].values())
         models = tmp_path / "work" / lang / "models"
-        assert sorted(p.name for p in models.iterdir()) == ["cnn", "encoder"]
-    for variant in ("cnn", "encoder"):  # the extra option reached every spacy train
+        assert sorted(p.name for p in models.iterdir()) == ["cnn", "distil", "encoder"]
+        text = json.loads((tmp_path / "work" / lang / "text.json").read_text())
+        assert text["written"] > 200  # the target side of the toy MAFAND text
+    student = load_config(tmp_path / "work/www/models/distil/model-best/config.cfg")
+    assert "xner_student_ner" in student["nlp"]["pipeline"]
+    for variant in ("cnn", "encoder", "distil"):  # the extra option reached every spacy train
         cfg = (tmp_path / f"work/zzz/models/{variant}/model-best/config.cfg").read_text()
         assert "seed = 7" in cfg
     table = md.read_text()
     assert table.splitlines()[0].startswith("| language | source | silver train | direct F1")
+    assert "distil F1 (P / R)" in table.splitlines()[0]
     assert "| zzz | en |" in table and "| www | fr |" in table and "| average |" in table
     # a rerun skips every step and keeps the first run's seconds
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

@@ -50,10 +50,24 @@ def languages_table_cmd(
     direct: bool = typer.Option(
         True, help="Also score each source labeller on the target test (direct transfer)"
     ),
+    distil_teachers: str = typer.Option(
+        "",
+        help="Comma-separated teachers of a distilled student (column 'distil'): 'direct' (the "
+        "source labeller) and/or variant names; they label unlabelled target text and the "
+        "student learns their averaged tag distributions (empty: no student)",
+    ),
+    distil_config: Path = typer.Option(
+        Path("configs/student_encoder.cfg"), help="The distilled student's training config"
+    ),
+    text_source: list[str] = typer.Option(
+        ["masakhaner-train"],
+        help="Unlabelled target text for the student (xner target-text --source), repeatable",
+    ),
 ) -> None:
     """For each target language: prepare, label, align, project, convert once (the main job's
     steps), then train and score every --variant on that silver data, and the source labeller
-    itself (direct transfer); one row per language, with the average.
+    itself (direct transfer); one row per language, with the average. With
+    --distil-teachers, also a student distilled from those teachers on unlabelled target text.
 
     Each step runs as the same ``xner``/``spacy train`` command the project runs, is skipped
     when its output exists (resumable) and is timed. Extra ``--section.key value`` options go
@@ -84,6 +98,9 @@ def languages_table_cmd(
             doubtful=doubtful,
             direct=direct,
             extra_args=list(ctx.args),
+            distil_teachers=[x.strip() for x in distil_teachers.split(",") if x.strip()],
+            distil_config=distil_config,
+            text_sources=text_source,
         )
         result = run_languages(settings, output, markdown=markdown)
     except (ValueError, RuntimeError, OSError) as err:

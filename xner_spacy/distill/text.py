@@ -115,6 +115,12 @@ def write_target_text(
     counts: dict[str, Any] = {"lang": lang, "sources": list(sources)}
     counts["held_out_files"] = [str(p) for p in held_out_files(data_dir, lang)]
     lines = list(target_sentences(data_dir, lang, sources=sources, counts=counts))
+    if not lines:  # a wrong language code or data directory, not an empty corpus to train on
+        raise ValueError(
+            f"no {lang} sentences in {', '.join(sources)} under {data_dir} (files looked for: "
+            f"mafand/*-{lang}/*.{lang}, mafand/{lang}-*/*.{lang}, masakhaner2/{lang}/train.txt, "
+            f"ntrex128/<its code>.txt)"
+        )
     random.Random(seed).shuffle(lines)
     if max_sentences:
         lines = lines[:max_sentences]

@@ -8,6 +8,13 @@ per target config (variant: the CNN, the frozen encoder, ...) on the same silver
 variants differ only in the target model. It also scores the source labeller itself on the
 target test split (direct model transfer), the baseline the projection has to beat.
 
+With ``distil_teachers`` (e.g. ``direct`` and ``encoder``) it adds Wu et al.'s (ACL 2020)
+teacher–student step: those teachers (the source labeller applied unchanged, and/or targets
+trained on the silver data) label unlabelled target text (``xner target-text``: MasakhaNER's
+train split without its labels, test sentences removed), and a student
+(``configs/student_encoder.cfg``) learns their averaged per-token distributions. It needs no
+target labels and learns from text of the test's domain, which the parallel corpus may not be.
+
 Every step runs as a subprocess (the exact command is stored), writes its outputs atomically
 (``spacy train`` into a temporary folder renamed when it finishes) and is skipped when its
 output exists, so an interrupted run resumes where it stopped. Each step's seconds are printed
@@ -24,6 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +44,9 @@ logger = logging.getLogger("xner_spacy")
 TEST_PATTERN = "masakhaner2/{lang}/test.txt"
 #: Parallel text of a source–target pair, relative to the data directory.
 PARALLEL_PATTERN = "mafand/{src}-{lang}"
+#: The source labeller as a teacher / table column; the distilled student's model name.
+DIRECT = "direct"
+DISTIL = "distil"
 
 
 @dataclass
@@ -55,6 +66,11 @@ class LanguagesSettings:
     doubtful: str = "drop"
     direct: bool = True
     extra_args: list[str] = field(default_factory=list)
+    #: Teachers of the distilled student: ``direct`` (the source labeller) and/or variant names.
+    distil_teachers: list[str] = field(default_factory=list)
+    distil_config: Path = Path("configs/student_encoder.cfg")
+    #: ``xner target-text --source`` values: where the unlabelled target text comes from.
+    text_sources: list[str] = field(default_factory=lambda: ["masakhaner-train"])
 
     def check(self) -> None:
         if not self.languages:
@@ -64,10 +80,18 @@ class LanguagesSettings:
         if not self.variants:
             raise ValueError("no target config given (--variant NAME=CONFIG)")
         for name, config in self.variants.items():
+            if name in (DIRECT, DISTIL):
+                raise ValueError(f"variant name {name!r} is reserved (a table column)")
             if not Path(config).is_file():
                 raise ValueError(f"variant {name!r}: config {config} does not exist")
         if not Path(self.projection_config).is_file():
             raise ValueError(f"projection config {self.projection_config} does not exist")
+        for teacher in self.distil_teachers:
+            if teacher != DIRECT and teacher not in self.variants:
+                known = ", ".join([DIRECT, *self.variants])
+                raise ValueError(f"distillation teacher {teacher!r} is none of: {known}")
+        if self.distil_teachers and not Path(self.distil_config).is_file():
+            raise ValueError(f"distillation config {self.distil_config} does not exist")
         if self.steps < 1 or self.eval_frequency < 1:
             raise ValueError("steps and eval_frequency must be >= 1")
         for lang in self.languages:
@@ -97,6 +121,8 @@ class Step:
     output: Path
     #: ``spacy train`` writes a folder: run into ``<output>.tmp``, renamed when it succeeds.
     folder: bool = False
+    #: Run (in this process) before the command, only when the step is not skipped.
+    setup: Callable[[], object] | None = None
 
 
 Runner = Callable[[list[str]], None]
@@ -155,12 +181,83 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
                                    "--gpu-id", str(s.gpu_id), *s.extra_args],
                  model, folder=True)
         )  # fmt: skip
+        steps.append(_evaluate_step(name, model, test, d))
+    if s.distil_teachers:
+        sources = [arg for src in s.text_sources for arg in ("--source", src)]
         steps.append(
-            Step(f"evaluate:{name}", _xner("evaluate", str(model / "model-best"), test,
-                                           "--output", str(d / f"scores_{name}.json")),
-                 d / f"scores_{name}.json")
+            Step("text", _xner("target-text", "--data-dir", str(s.data_dir), "--lang", lang,
+                               *sources, "--output", str(d / "text.txt"),
+                               "--stats", str(d / "text.json")), d / "text.json")
         )  # fmt: skip
+        model = d / "models" / DISTIL
+        steps.append(
+            Step(f"train:{DISTIL}", [sys.executable, "-m", "spacy", "train",
+                                     str(d / "distil.cfg"), "--output", str(model) + ".tmp",
+                                     "--paths.dev", str(d / "silver" / "dev.spacy"),
+                                     "--nlp.lang", "xx", *enc,
+                                     "--training.max_steps", str(s.steps),
+                                     "--training.eval_frequency", str(s.eval_frequency),
+                                     "--gpu-id", str(s.gpu_id), *s.extra_args],
+                 model, folder=True, setup=partial(write_distil_config, s, lang))
+        )  # fmt: skip
+        steps.append(_evaluate_step(DISTIL, model, test, d))
     return steps
+
+
+def _evaluate_step(name: str, model: Path, test: str, d: Path) -> Step:
+    out = d / f"scores_{name}.json"
+    return Step(f"evaluate:{name}", _xner("evaluate", str(model / "model-best"), test,
+                                          "--output", str(out)), out)  # fmt: skip
+
+
+def write_distil_config(settings: LanguagesSettings, lang: str) -> Path:
+    """``<work_dir>/<lang>/distil.cfg``: ``distil_config`` reading the unlabelled target text
+    through ``xner.TeacherCorpus.v1`` with ``distil_teachers`` (uniform weights)."""
+    from spacy.util import load_config
+
+    from ..distill.teachers import detect_kind
+
+    d = settings.work_dir / lang
+    source = settings.source_of(lang)
+    teachers = {}
+    for name in settings.distil_teachers:
+        model, label_map = (
+            (source.model, source.label_map)
+            if name == DIRECT
+            else (str(d / "models" / name / "model-best"), "identity")
+        )
+        teachers[name] = {
+            "@misc": "xner.Teacher.v1",
+            "model": model,
+            "kind": detect_kind(model),
+            "label_map": label_map,
+            "temperature": 1.0,
+            "smoothing": 0.0,
+            "component": None,
+            "batch_size": 256,
+            "device": "auto",
+        }
+    cfg = load_config(settings.distil_config, interpolate=False)
+    cfg["corpora"]["train"] = {
+        "@readers": "xner.TeacherCorpus.v1",
+        "path": str(d / "text.txt"),
+        "teachers": teachers,
+        "weights": "uniform",
+        "references": None,
+        "similarity_temperature": 0.1,
+        "langid_temperature": 1.0,
+        "labels": None,
+        "scheme": None,
+        "cache_dir": str(d / "teacher_cache"),
+        "min_length": 1,
+        "max_length": 0,
+        "limit": 0,
+        "hard": False,
+    }
+    path = d / "distil.cfg"
+    with atomic_write(path) as fh:
+        fh.write(cfg.to_str())
+    return path
 
 
 def run_step(step: Step, runner: Runner = run_command) -> float | None:
@@ -170,6 +267,8 @@ def run_step(step: Step, runner: Runner = run_command) -> float | None:
         return None
     step.output.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    if step.setup is not None:
+        step.setup()
     if step.folder:
         tmp = Path(str(step.output) + ".tmp")
         if tmp.exists():  # a crashed earlier run's partial output
@@ -210,6 +309,9 @@ def run_languages(
             "steps": settings.steps,
             "eval_frequency": settings.eval_frequency,
             "doubtful": settings.doubtful,
+            "distil_teachers": settings.distil_teachers,
+            "distil_config": str(settings.distil_config),
+            "text_sources": settings.text_sources,
         },
         "languages": {},
     }
@@ -229,7 +331,7 @@ def run_languages(
             "source": source.lang,
             "labeller": vars(source),
             "silver": _read(d / "convert.json"),
-            "scores": {name: _scores(d / f"scores_{name}.json") for name in settings.variants},
+            "scores": {name: _scores(d / f"scores_{name}.json") for name in _models(settings)},
             "step_seconds": seconds,
             "commands": commands,
         }
@@ -243,6 +345,11 @@ def run_languages(
     result["wall_seconds"] = round(time.perf_counter() - t0, 1)
     _write(output, result)
     return result
+
+
+def _models(settings: LanguagesSettings) -> list[str]:
+    """The trained target models: every variant, then the distilled student if any."""
+    return [*settings.variants, *([DISTIL] if settings.distil_teachers else [])]
 
 
 def _scores(path: Path) -> dict[str, Any]:
@@ -259,6 +366,8 @@ def _write(path: Path, data: Mapping[str, Any]) -> None:
 def languages_table(result: Mapping[str, Any]) -> str:
     """Markdown: one row per language (F1 ×100 of direct transfer and each variant), average."""
     variants = list(result["settings"]["variants"])
+    if result["settings"].get("distil_teachers"):
+        variants.append(DISTIL)
     langs = result["languages"]
     direct = any("direct" in e for e in langs.values())
     cols = (["direct"] if direct else []) + variants
