@@ -124,6 +124,7 @@ def test_project_all_then_pip_install_and_load(
             assert (pipeline / "xner_encoder/model/config.json").is_file()
         card = json.loads((project / "packages/xx_xner_zzz-0.1.0/meta.json").read_text())
         assert any(str(encoder) in s["name"] for s in card["sources"]), card["sources"]
+        assert "en_core_web_sm" not in json.dumps(card), "the encoder labeller has no tok2vec base"
         shutil.rmtree(encoder)
 
     # The wheel alone, installed offline into a fresh folder; this environment provides its

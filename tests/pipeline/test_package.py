@@ -176,3 +176,21 @@ def test_card_names_the_frozen_encoder_of_an_xner_encoder_pipeline(
         }
     ]
     assert "intfloat/multilingual-e5-small" in meta["notes"]
+
+
+def test_labeller_base_is_named_only_when_the_labeller_config_reads_it(
+    made: dict[str, Path], tmp_path: Path
+) -> None:
+    """The main job passes --labeller-base for both archs; the encoder labeller never used it."""
+    notes = {}
+    for arch in ("cnn", "encoder"):
+        out = tmp_path / f"meta_{arch}.json"
+        args = ["package-meta", str(made["model"]), str(out), *_meta_args(made),
+                "--labeller-base", "en_core_web_sm",
+                "--labeller-config", str(REPO / "configs" / f"source_{arch}.cfg")]  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        meta = json.loads(out.read_text())
+        notes[arch] = meta["notes"]
+    assert "its encoder initialised from `en_core_web_sm`" in notes["cnn"]
+    assert "en_core_web_sm" not in notes["encoder"]

@@ -32,8 +32,8 @@ def encoder_dir_complete(path: Path) -> bool:
     return "config.json" in names and bool(names & _WEIGHTS) and bool(names & _TOKENIZER)
 
 
-def config_uses_encoder(path: Path) -> bool:
-    """Whether a config (training or projection) reads ``${paths.encoder}`` outside [paths]."""
+def config_uses_encoder(path: Path, var: str = "paths.encoder") -> bool:
+    """Whether a config (training or projection) reads ``${<var>}`` outside [paths]."""
     from thinc.api import Config
 
     def walk(value: object) -> bool:
@@ -41,7 +41,7 @@ def config_uses_encoder(path: Path) -> bool:
             return any(walk(v) for v in value.values())
         if isinstance(value, list | tuple):
             return any(walk(v) for v in value)
-        return isinstance(value, str) and "${paths.encoder}" in value
+        return isinstance(value, str) and "${" + var + "}" in value
 
     cfg = Config().from_disk(path, interpolate=False)
     return any(walk(section) for name, section in cfg.items() if name != "paths")

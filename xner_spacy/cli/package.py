@@ -9,12 +9,15 @@ from the gold metrics of ``xner evaluate`` and the data the model was made from 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from .app import _emit, _fail, _setup_logging, app
+
+logger = logging.getLogger("xner_spacy")
 
 _METRICS = typer.Option(
     ..., help="Gold metrics JSON of this pipeline from `xner evaluate` (required: no silver score)"
@@ -38,6 +41,13 @@ _LABELLER_BASE = typer.Option(
     "(repeatable; ignored for an installed labeller). The pipeline's own transformer and "
     "vectors are read from its config",
 )
+_LABELLER_CONFIG = typer.Option(
+    None,
+    exists=True,
+    dir_okay=False,
+    help="Training config of a labeller trained here: --labeller-base is named only when this "
+    "config reads ${paths.base} (e.g. the main job's configs/source_<arch>.cfg)",
+)
 _PROJECTION_CONFIG = typer.Option(
     None,
     exists=True,
@@ -55,10 +65,16 @@ def _meta(
     labeller: str | None,
     labeller_data: list[str],
     labeller_base: list[str],
+    labeller_config: Path | None,
     projection_config: Path | None,
     test_name: str | None,
 ) -> dict[str, Any]:
     from ..packaging import build_meta
+    from .encoder import config_uses_encoder
+
+    if labeller_base and labeller_config and not config_uses_encoder(labeller_config, "paths.base"):
+        logger.info("%s does not read ${paths.base}: not naming %s", labeller_config, labeller_base)
+        labeller_base = []
 
     base = json.loads(base_meta.read_text(encoding="utf8")) if base_meta else None
     return build_meta(
@@ -84,6 +100,7 @@ def package_meta_cmd(
     labeller: str | None = _LABELLER,
     labeller_data: list[str] = _LABELLER_DATA,
     labeller_base: list[str] = _LABELLER_BASE,
+    labeller_config: Path | None = _LABELLER_CONFIG,
     projection_config: Path | None = _PROJECTION_CONFIG,
     test_name: str | None = _TEST_NAME,
 ) -> None:
@@ -96,7 +113,7 @@ def package_meta_cmd(
 
     try:
         data = _meta(model, metrics, meta, parallel, labeller, labeller_data, labeller_base,
-                     projection_config, test_name)  # fmt: skip
+                     labeller_config, projection_config, test_name)  # fmt: skip
     except (PackagingError, OSError) as err:
         raise _fail(err) from err
     write_meta(data, output)
@@ -115,6 +132,7 @@ def package_cmd(
     labeller: str | None = _LABELLER,
     labeller_data: list[str] = _LABELLER_DATA,
     labeller_base: list[str] = _LABELLER_BASE,
+    labeller_config: Path | None = _LABELLER_CONFIG,
     projection_config: Path | None = _PROJECTION_CONFIG,
     test_name: str | None = _TEST_NAME,
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
@@ -132,7 +150,7 @@ def package_cmd(
     t0 = time.perf_counter()
     try:
         data = _meta(model, metrics, meta, parallel, labeller, labeller_data, labeller_base,
-                     projection_config, test_name)  # fmt: skip
+                     labeller_config, projection_config, test_name)  # fmt: skip
         wheel = package(model, output_dir, data, name=name, version=version)
     except (PackagingError, OSError) as err:
         raise _fail(err) from err
