@@ -32,8 +32,8 @@ def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
     A tiny random XLM-R-style encoder with 8 layers (the configs read hidden layer 8, as
     shipped, with no layer override) in a folder of its own, outside the project, so the
     default ``assets/encoder`` does not exist: a step that ignored ``--vars.encoder`` fails.
-    Source labeller and target pipeline both on ``configs/ner_encoder.cfg`` (``--vars.arch
-    encoder``); the align step
+    Source labeller and target pipeline both on ``configs/ner_encoder.cfg`` (the default
+    ``--vars.arch encoder``); the align step
     on the intersection of SimAlign over the encoder (``configs/align/simalign.cfg``) and
     ``projection_fast.cfg``'s fast_align (a random encoder's links alone are noise; fast_align
     keeps the silver names clean), written into the project copy.
@@ -51,8 +51,8 @@ def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
     cfg["aligner"] = {"@misc": "xner.CombinedAligner.v1", "rule": "intersection",
                       "first": simalign["aligner"], "second": cfg["aligner"]}  # fmt: skip
     cfg.to_disk(project / "configs/projection_encoder.cfg")
+    # No --vars.arch: the default (encoder) puts the source labeller and the target on it.
     args = ["--vars.encoder", str(encoder),
-            "--vars.arch", "encoder",  # the one switch: source and target on the encoder
             "--vars.projection_config", "configs/projection_encoder.cfg"]  # fmt: skip
     return args, encoder
 
@@ -90,7 +90,7 @@ def test_project_all_then_pip_install_and_load(
         shutil.copy(REPO / name, project)
     for name in ("configs", "xner_spacy"):
         shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
-    args = ["--vars.projection_config", "configs/projection_fast.cfg",
+    args = ["--vars.projection_config", "configs/projection_fast.cfg", "--vars.arch", "cnn",
             "--vars.source_config", "configs/ner_cnn.cfg"]  # fmt: skip
     encoder = None
     if target == "encoder":
