@@ -125,6 +125,12 @@ def test_project_all_then_pip_install_and_load(
         card = json.loads((project / "packages/xx_xner_zzz-0.1.0/meta.json").read_text())
         assert any(str(encoder) in s["name"] for s in card["sources"]), card["sources"]
         assert "en_core_web_sm" not in json.dumps(card), "the encoder labeller has no tok2vec base"
+        # a new venv gets what the encoder component imports
+        assert {r.split(">")[0].split("<")[0] for r in card["requirements"]} >= {
+            "torch",
+            "transformers",
+            "xner-spacy",
+        }, card["requirements"]
         shutil.rmtree(encoder)
 
     # The wheel alone, installed offline into a fresh folder; this environment provides its

@@ -293,6 +293,44 @@ def _model_encoders(config: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+#: Components whose code needs an optional extra of xner-spacy at load time.
+_FACTORY_EXTRAS = {"xner_encoder": "transformers"}
+#: The packages of that extra the component imports (the extra also has aligners' ones).
+_EXTRA_PACKAGES = {"transformers": ("torch", "transformers", "sentencepiece")}
+
+
+def runtime_requirements(config: Any) -> list[str]:
+    """pip requirements a pipeline needs beyond spaCy and xner-spacy: for an
+    ``xner_encoder`` component, torch and transformers, with the pins of xner-spacy's own
+    ``transformers`` extra (read from the installed distribution's metadata, so they never
+    drift from setup.cfg). spaCy's ``package`` adds the factories' packages but not these."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+
+    extras = {
+        _FACTORY_EXTRAS[comp["factory"]]
+        for comp in (config.get("components") or {}).values()
+        if comp.get("factory") in _FACTORY_EXTRAS
+    }
+    if not extras:
+        return []
+    try:
+        declared = [Requirement(r) for r in requires("xner-spacy") or []]
+    except PackageNotFoundError as err:  # a source tree used without installing it
+        raise PackagingError("xner-spacy is not installed: cannot read its extras") from err
+    out = []
+    for req in declared:
+        for extra in sorted(extras):
+            if (
+                req.marker is not None
+                and req.marker.evaluate({"extra": extra})
+                and req.name in _EXTRA_PACKAGES[extra]
+            ):
+                out.append(f"{req.name}{req.specifier}")
+    return sorted(set(out))
+
+
 def _describe_part(section: Any) -> str:
     """``xner.EflomalAligner.v1 (symmetrization=grow-diag-final-and, ...)`` from a section."""
     name = next((v for k, v in section.items() if k.startswith("@")), "?")
@@ -368,6 +406,9 @@ def build_meta(
     model_meta = _pipeline_meta(str(model_dir)) or {}
     model_config = load_config(model_dir / "config.cfg", interpolate=True)
     meta: dict[str, Any] = dict(base_meta or {})
+    needs = runtime_requirements(model_config)
+    if needs:
+        meta["requirements"] = sorted({*meta.get("requirements", []), *needs})
 
     test = str(metrics["test"])
     name = test_name or dataset_name(test)

@@ -194,3 +194,21 @@ def test_labeller_base_is_named_only_when_the_labeller_config_reads_it(
         notes[arch] = meta["notes"]
     assert "its encoder initialised from `en_core_web_sm`" in notes["cnn"]
     assert "en_core_web_sm" not in notes["encoder"]
+
+
+def test_an_encoder_pipeline_requires_torch_and_transformers_with_the_extras_pins() -> None:
+    """A new venv that installs the wheel must be able to run the xner_encoder component."""
+    from importlib.metadata import requires
+
+    from spacy.util import load_config
+
+    from xner_spacy.packaging import runtime_requirements
+
+    needs = runtime_requirements(load_config(REPO / "configs" / "ner_encoder.cfg"))
+    names = {n.split("<")[0].split(">")[0] for n in needs}
+    assert {"torch", "transformers"} <= names
+    declared = " ".join(requires("xner-spacy") or [])
+    for need in needs:  # the same pins as setup.cfg's transformers extra
+        name = need.split("<")[0].split(">")[0]
+        assert name in declared
+    assert runtime_requirements(load_config(REPO / "configs" / "ner_cnn.cfg")) == []
