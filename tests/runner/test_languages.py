@@ -219,7 +219,7 @@ def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None
         models = tmp_path / "work" / lang / "models"
         assert sorted(p.name for p in models.iterdir()) == ["cnn", "distil", "encoder"]
         text = json.loads((tmp_path / "work" / lang / "text.json").read_text())
-        assert text["written"] > 200  # the target side of the toy MAFAND text
+        assert text["written"] > 100  # distinct target-side sentences of the toy MAFAND text
     student = load_config(tmp_path / "work/www/models/distil/model-best/config.cfg")
     assert "xner_student_ner" in student["nlp"]["pipeline"]
     for variant in ("cnn", "encoder", "distil"):  # the extra option reached every spacy train

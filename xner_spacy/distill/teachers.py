@@ -3,8 +3,8 @@
 One interface (:class:`Teacher`), three kinds, chosen by ``xner.Teacher.v1``'s ``kind``:
 
 * ``student`` — a spaCy pipeline with an ``xner_student_ner`` component: its softmax.
-* ``spacy_ner`` — a spaCy pipeline with a stock (transition-based) ``ner``: its predicted
-  entities as one-hot BILUO rows, optionally smoothed. Limitation: the parser exposes no
+* ``spacy_ner`` — a spaCy pipeline with a stock (transition-based) ``ner`` or an
+  ``entity_ruler``: its predicted entities as one-hot BILUO rows, optionally smoothed. Limitation: the parser exposes no
   per-token probabilities, so this teacher is as confident on its errors as on its hits;
   soft-target distillation then reduces to training on its silver labels.
 * ``hf`` — a Hugging Face token classifier (a directory or hub name): the softmax of the
@@ -29,6 +29,8 @@ from ..labelling.label_maps import get_label_map
 from .tags import TagSet, convert_distribution, parse_tag, soften, softmax
 
 KINDS = ("student", "spacy_ner", "hf")
+#: Components whose ``doc.ents`` a ``spacy_ner`` teacher reads (a rule-based labeller too).
+_NER_FACTORIES = ("ner", "beam_ner", "entity_ruler")
 STUDENT_FACTORY = "xner_student_ner"
 
 Sentences = Sequence[Sequence[str]]
@@ -193,9 +195,11 @@ class SpacyNerTeacher(_SpacyTeacher):
         if self.component is not None:
             return self.component
         for name in self.nlp.pipe_names:
-            if self.nlp.get_pipe_meta(name).factory in ("ner", "beam_ner"):
+            if self.nlp.get_pipe_meta(name).factory in _NER_FACTORIES:
                 return name
-        raise ValueError(f"pipeline {self.model!r} has no 'ner' component")
+        raise ValueError(
+            f"pipeline {self.model!r} has no entity component ({', '.join(_NER_FACTORIES)})"
+        )
 
     def _tagset(self) -> TagSet:
         return TagSet(tuple(self.nlp.get_pipe(self._pipe_name()).labels), "BILUO")
