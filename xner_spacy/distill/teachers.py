@@ -4,8 +4,9 @@ One interface (:class:`Teacher`), three kinds, chosen by ``xner.Teacher.v1``'s `
 
 * ``student`` — a spaCy pipeline with an ``xner_student_ner`` component: its softmax.
 * ``spacy_ner`` — a spaCy pipeline with a stock (transition-based) ``ner`` or an
-  ``entity_ruler``: its predicted entities as one-hot BILUO rows, optionally smoothed. Limitation: the parser exposes no
-  per-token probabilities, so this teacher is as confident on its errors as on its hits;
+  ``entity_ruler``: its predicted entities as one-hot BILUO rows, optionally smoothed.
+  Limitation: the parser exposes no per-token probabilities, so this teacher is as confident
+  on its errors as on its hits;
   soft-target distillation then reduces to training on its silver labels.
 * ``hf`` — a Hugging Face token classifier (a directory or hub name): the softmax of the
   first sub-token of each word, ``softmax(logits / T)``.
