@@ -87,12 +87,12 @@ def test_align_uses_the_encoder_var(tmp_path: Path, tiny_xlmr_dir: Path) -> None
 
 def test_get_encoder_does_nothing_unless_a_config_reads_it(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[2] / "configs"
-    from xner_spacy.cli.encoder import config_uses_encoder
+    from xner_spacy.cli.encoder import config_reads
 
-    assert config_uses_encoder(repo / "source_encoder.cfg")  # the main job's --vars.arch encoder
-    assert config_uses_encoder(repo / "align" / "simalign.cfg")
+    assert config_reads(repo / "source_encoder.cfg")  # the main job's --vars.arch encoder
+    assert config_reads(repo / "align" / "simalign.cfg")
     for name in ("source_cnn.cfg", "ner_cnn.cfg", "projection.cfg"):
-        assert not config_uses_encoder(repo / name), name
+        assert not config_reads(repo / name), name
     target = tmp_path / "enc"
     cnn = [
         "--when-used-by",

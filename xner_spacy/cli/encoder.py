@@ -32,7 +32,7 @@ def encoder_dir_complete(path: Path) -> bool:
     return "config.json" in names and bool(names & _WEIGHTS) and bool(names & _TOKENIZER)
 
 
-def config_uses_encoder(path: Path, var: str = "paths.encoder") -> bool:
+def config_reads(path: Path, var: str = "paths.encoder") -> bool:
     """Whether a config (training or projection) reads ``${<var>}`` outside [paths]."""
     from thinc.api import Config
 
@@ -68,7 +68,7 @@ def get_encoder_cmd(
         missing = [str(p) for p in when_used_by if not p.is_file()]
         if missing:
             raise _fail(ValueError(f"--when-used-by: no such config: {', '.join(missing)}"))
-        if not any(config_uses_encoder(p) for p in when_used_by):
+        if not any(config_reads(p) for p in when_used_by):
             summary = {"encoder": encoder, "action": "not needed",
                        "configs": [str(p) for p in when_used_by]}  # fmt: skip
             _emit("get-encoder", summary, stats, t0)

@@ -70,9 +70,9 @@ def _meta(
     test_name: str | None,
 ) -> dict[str, Any]:
     from ..packaging import build_meta
-    from .encoder import config_uses_encoder
+    from .encoder import config_reads
 
-    if labeller_base and labeller_config and not config_uses_encoder(labeller_config, "paths.base"):
+    if labeller_base and labeller_config and not config_reads(labeller_config, "paths.base"):
         logger.info("%s does not read ${paths.base}: not naming %s", labeller_config, labeller_base)
         labeller_base = []
 

@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from spacy.language import Language
@@ -36,6 +37,37 @@ from .weights import WeightSpec, teacher_weights
 logger = logging.getLogger(__name__)
 
 Sentence = tuple[list[str], list[bool]]
+
+
+def teacher_corpus_block(
+    path: str | Path,
+    teachers: Mapping[str, Mapping[str, Any]],
+    *,
+    weights: WeightSpec = "uniform",
+    cache_dir: str | Path | None = None,
+    labels: Sequence[str] | None = None,
+    hard: bool = False,
+    similarity_temperature: float = 0.1,
+    langid_temperature: float = 1.0,
+) -> dict[str, Any]:
+    """The ``[corpora.train]`` config block that reads ``path`` through this reader with
+    ``teachers`` (``xner.Teacher.v1`` blocks, e.g. from :func:`.teachers.teacher_block`)."""
+    return {
+        "@readers": "xner.TeacherCorpus.v1",
+        "path": str(path),
+        "teachers": dict(teachers),
+        "weights": weights,
+        "references": None,
+        "similarity_temperature": similarity_temperature,
+        "langid_temperature": langid_temperature,
+        "labels": None if labels is None else list(labels),
+        "scheme": None,
+        "cache_dir": None if cache_dir is None else str(cache_dir),
+        "min_length": 1,
+        "max_length": 0,
+        "limit": 0,
+        "hard": hard,
+    }
 
 
 class TeacherCorpus:

@@ -424,9 +424,9 @@ def _teacher_block(
         job = tt_job(variant, target, settings.sources_for(target)[0])
     else:
         job = teacher_job(variant, source)
-    from .teachers import student_teacher_block
+    from .teachers import teacher_block
 
-    return student_teacher_block(model_dir(settings, job) / "model-best")
+    return teacher_block(model_dir(settings, job) / "model-best")
 
 
 def student_jobs(settings: BenchmarkSettings, variant: str, target: str) -> list[Job]:
@@ -570,24 +570,18 @@ def job_config(settings: BenchmarkSettings, job: Job) -> Any:
     cfg = load_config(_base_config(settings, job.variant), overrides=overrides, interpolate=False)
     if job.method not in ("teacher", TT):
         assert job.target is not None and job.weights is not None
-        cfg["corpora"]["train"] = {
-            "@readers": "xner.TeacherCorpus.v1",
-            "path": str(settings.corpus_dir / job.target / "unlabelled.spacy"),
-            "teachers": {
-                s: _teacher_block(settings, job.variant, s, job.target) for s in job.sources
-            },
-            "weights": job.weights,
-            "references": None,
-            "similarity_temperature": settings.similarity_temperature,
-            "langid_temperature": settings.langid_temperature,
-            "labels": list(settings.labels),
-            "scheme": None,
-            "cache_dir": str(settings.output_dir / "teacher_cache" / job.variant),
-            "min_length": 1,
-            "max_length": 0,
-            "limit": 0,
-            "hard": job.method == "hard",
-        }
+        from .corpus import teacher_corpus_block
+
+        cfg["corpora"]["train"] = teacher_corpus_block(
+            settings.corpus_dir / job.target / "unlabelled.spacy",
+            {s: _teacher_block(settings, job.variant, s, job.target) for s in job.sources},
+            weights=job.weights,
+            cache_dir=settings.output_dir / "teacher_cache" / job.variant,
+            labels=settings.labels,
+            hard=job.method == "hard",
+            similarity_temperature=settings.similarity_temperature,
+            langid_temperature=settings.langid_temperature,
+        )
     return cfg
 
 

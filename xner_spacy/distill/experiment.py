@@ -321,10 +321,10 @@ def similarity_weights_for(settings: ExperimentSettings, langs: Sequence[str]) -
 def distill_job(settings: ExperimentSettings, k: int, weighting: str) -> TrainJob:
     """A student distilled from the first ``k`` teachers on the unlabelled target text."""
     langs = [s.lang for s in settings.sources[:k]]
-    from .teachers import student_teacher_block
+    from .teachers import teacher_block
 
     teachers = {
-        lang: student_teacher_block(_model_dir(settings, teacher_name(lang)) / "model-best")
+        lang: teacher_block(_model_dir(settings, teacher_name(lang)) / "model-best")
         for lang in langs
     }
     dev = _voted_dir(settings, k) if k > 1 else _silver_dir(settings, langs[0])

@@ -282,13 +282,16 @@ class HFTeacher(_BaseTeacher):
         return out
 
 
-def student_teacher_block(model: str | Path) -> dict[str, Any]:
-    """The ``xner.Teacher.v1`` config block of a trained student pipeline as a teacher."""
+def teacher_block(
+    model: str | Path, *, kind: str = "student", label_map: str = "identity"
+) -> dict[str, Any]:
+    """The ``xner.Teacher.v1`` config block of a pipeline as a teacher (by default a trained
+    student pipeline, whose labels are the student's already)."""
     return {
         "@misc": "xner.Teacher.v1",
         "model": str(model),
-        "kind": "student",
-        "label_map": "identity",
+        "kind": kind,
+        "label_map": label_map,
         "temperature": 1.0,
         "smoothing": 0.0,
         "component": None,

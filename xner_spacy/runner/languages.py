@@ -144,8 +144,7 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
     s = settings
     source = s.source_of(lang)
     d = s.work_dir / lang
-    enc = ["--paths.encoder", s.encoder] if s.encoder else []
-    proj = ["--config", str(s.projection_config), *enc]
+    proj = ["--config", str(s.projection_config), *_encoder_args(s)]
     test = str(s.data_dir / TEST_PATTERN.format(lang=lang))
     steps = [
         Step("prepare", _xner("prepare", "--data-dir", str(s.data_dir), "--src", source.lang,
@@ -169,19 +168,8 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
                                  "--output", str(d / "direct.json")), d / "direct.json")
         )  # fmt: skip
     for name, config in s.variants.items():
-        model = d / "models" / name
-        steps.append(
-            Step(f"train:{name}", [sys.executable, "-m", "spacy", "train", str(config),
-                                   "--output", str(model) + ".tmp",
-                                   "--paths.train", str(d / "silver" / "train.spacy"),
-                                   "--paths.dev", str(d / "silver" / "dev.spacy"),
-                                   "--nlp.lang", "xx", *enc,
-                                   "--training.max_steps", str(s.steps),
-                                   "--training.eval_frequency", str(s.eval_frequency),
-                                   "--gpu-id", str(s.gpu_id), *s.extra_args],
-                 model, folder=True)
-        )  # fmt: skip
-        steps.append(_evaluate_step(name, model, test, d))
+        silver = ["--paths.train", str(d / "silver" / "train.spacy")]
+        steps += [_train_step(s, lang, name, config, silver), _evaluate_step(name, test, d)]
     if s.distil_teachers:
         sources = [arg for src in s.text_sources for arg in ("--source", src)]
         steps.append(
@@ -189,24 +177,35 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
                                *sources, "--output", str(d / "text.txt"),
                                "--stats", str(d / "text.json")), d / "text.json")
         )  # fmt: skip
-        model = d / "models" / DISTIL
-        steps.append(
-            Step(f"train:{DISTIL}", [sys.executable, "-m", "spacy", "train",
-                                     str(d / "distil.cfg"), "--output", str(model) + ".tmp",
-                                     "--paths.dev", str(d / "silver" / "dev.spacy"),
-                                     "--nlp.lang", "xx", *enc,
-                                     "--training.max_steps", str(s.steps),
-                                     "--training.eval_frequency", str(s.eval_frequency),
-                                     "--gpu-id", str(s.gpu_id), *s.extra_args],
-                 model, folder=True, setup=partial(write_distil_config, s, lang))
-        )  # fmt: skip
-        steps.append(_evaluate_step(DISTIL, model, test, d))
+        # the config is written when the step runs: the teachers it names exist by then
+        distil = _train_step(s, lang, DISTIL, d / "distil.cfg", [])
+        distil.setup = partial(write_distil_config, s, lang)
+        steps += [distil, _evaluate_step(DISTIL, test, d)]
     return steps
 
 
-def _evaluate_step(name: str, model: Path, test: str, d: Path) -> Step:
+def _encoder_args(s: LanguagesSettings) -> list[str]:
+    return ["--paths.encoder", s.encoder] if s.encoder else []
+
+
+def _train_step(s: LanguagesSettings, lang: str, name: str, config: Path, train: list[str]) -> Step:
+    """``spacy train`` of target model ``name`` (silver dev split for model selection)."""
+    d = s.work_dir / lang
+    model = d / "models" / name
+    return Step(f"train:{name}", [sys.executable, "-m", "spacy", "train", str(config),
+                                  "--output", str(model) + ".tmp", *train,
+                                  "--paths.dev", str(d / "silver" / "dev.spacy"),
+                                  "--nlp.lang", "xx", *_encoder_args(s),
+                                  "--training.max_steps", str(s.steps),
+                                  "--training.eval_frequency", str(s.eval_frequency),
+                                  "--gpu-id", str(s.gpu_id), *s.extra_args],
+                model, folder=True)  # fmt: skip
+
+
+def _evaluate_step(name: str, test: str, d: Path) -> Step:
     out = d / f"scores_{name}.json"
-    return Step(f"evaluate:{name}", _xner("evaluate", str(model / "model-best"), test,
+    model = d / "models" / name / "model-best"
+    return Step(f"evaluate:{name}", _xner("evaluate", str(model), test,
                                           "--output", str(out)), out)  # fmt: skip
 
 
@@ -215,7 +214,8 @@ def write_distil_config(settings: LanguagesSettings, lang: str) -> Path:
     through ``xner.TeacherCorpus.v1`` with ``distil_teachers`` (uniform weights)."""
     from spacy.util import load_config
 
-    from ..distill.teachers import detect_kind
+    from ..distill.corpus import teacher_corpus_block
+    from ..distill.teachers import detect_kind, teacher_block
 
     d = settings.work_dir / lang
     source = settings.source_of(lang)
@@ -226,34 +226,11 @@ def write_distil_config(settings: LanguagesSettings, lang: str) -> Path:
             if name == DIRECT
             else (str(d / "models" / name / "model-best"), "identity")
         )
-        teachers[name] = {
-            "@misc": "xner.Teacher.v1",
-            "model": model,
-            "kind": detect_kind(model),
-            "label_map": label_map,
-            "temperature": 1.0,
-            "smoothing": 0.0,
-            "component": None,
-            "batch_size": 256,
-            "device": "auto",
-        }
+        teachers[name] = teacher_block(model, kind=detect_kind(model), label_map=label_map)
     cfg = load_config(settings.distil_config, interpolate=False)
-    cfg["corpora"]["train"] = {
-        "@readers": "xner.TeacherCorpus.v1",
-        "path": str(d / "text.txt"),
-        "teachers": teachers,
-        "weights": "uniform",
-        "references": None,
-        "similarity_temperature": 0.1,
-        "langid_temperature": 1.0,
-        "labels": None,
-        "scheme": None,
-        "cache_dir": str(d / "teacher_cache"),
-        "min_length": 1,
-        "max_length": 0,
-        "limit": 0,
-        "hard": False,
-    }
+    cfg["corpora"]["train"] = teacher_corpus_block(
+        d / "text.txt", teachers, cache_dir=d / "teacher_cache"
+    )
     path = d / "distil.cfg"
     with atomic_write(path) as fh:
         fh.write(cfg.to_str())
