@@ -166,6 +166,19 @@ def _project() -> dict:  # type: ignore[type-arg]
     return config
 
 
+def test_a_named_languages_table_keeps_the_full_tables_files() -> None:
+    from weasel.util import load_project_config
+
+    for name, overrides in (
+        ("languages", {}),
+        ("hau_distil", {"vars.languages_table": "hau_distil"}),
+    ):
+        config = load_project_config(REPO, overrides=overrides)
+        cmd = next(c for c in config["commands"] if c["name"] == "languages-table")
+        assert cmd["outputs"] == [f"metrics/{name}.json", f"metrics/{name}.md"]
+        assert f"--output metrics/{name}.json --markdown metrics/{name}.md" in cmd["script"][0]
+
+
 def test_project_commands_declare_deps_and_outputs() -> None:
     for cmd in _project()["commands"]:
         assert cmd.get("deps"), f"{cmd['name']} has no deps: weasel cannot tell when to rerun it"

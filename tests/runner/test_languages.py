@@ -20,6 +20,7 @@ from xner_spacy.runner.languages import (
     language_steps,
     languages_table,
     parse_variants,
+    run_languages,
     run_step,
 )
 
@@ -167,6 +168,38 @@ def test_steps_are_skipped_when_done_and_a_failed_train_leaves_no_model(tmp_path
     assert (model / "model-best").is_dir() and not (tmp_path / "models" / "cnn.tmp").exists()
     with pytest.raises(RuntimeError, match="did not write"):
         run_step(Step("b", ["b"], tmp_path / "b.json"), lambda cmd: None)
+
+
+def test_a_run_stopped_mid_language_keeps_the_seconds_of_its_finished_steps(
+    two_languages: Path, tmp_path: Path
+) -> None:
+    s = settings(two_languages, tmp_path)
+    outputs = {tuple(st.command): st for lang in s.languages for st in language_steps(s, lang)}
+    scores = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "train": {"docs": 3}}
+
+    def fake(cmd: list[str]) -> None:  # writes what each step's command would
+        step = outputs[tuple(cmd)]
+        if step.folder:
+            Path(str(step.output) + ".tmp").mkdir(parents=True)
+        else:
+            step.output.write_text(json.dumps(scores))
+
+    def stopped(cmd: list[str]) -> None:
+        if outputs[tuple(cmd)].name == "train:cnn":
+            raise KeyboardInterrupt
+        fake(cmd)
+
+    out = tmp_path / "languages.json"
+    with pytest.raises(KeyboardInterrupt):
+        run_languages(s, out, stopped)
+    assert not out.exists()  # the first language never finished: no table yet
+    result = run_languages(s, out, fake)
+    for lang in ("zzz", "www"):
+        seconds = result["languages"][lang]["step_seconds"]
+        assert list(seconds) == [st.name for st in language_steps(s, lang)]
+        assert all(isinstance(v, float) for v in seconds.values()), seconds
+    recorded = json.loads((tmp_path / "work/zzz/step_seconds.json").read_text())
+    assert recorded == result["languages"]["zzz"]["step_seconds"]
 
 
 def _ruler(path: Path, lang: str) -> str:

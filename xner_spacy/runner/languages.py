@@ -18,7 +18,8 @@ target labels and learns from text of the test's domain, which the parallel corp
 Every step runs as a subprocess (the exact command is stored), writes its outputs atomically
 (``spacy train`` into a temporary folder renamed when it finishes) and is skipped when its
 output exists, so an interrupted run resumes where it stopped. Each step's seconds are printed
-and stored; :func:`languages_table` turns the result into a Markdown table.
+and stored (in ``<work_dir>/<lang>/step_seconds.json`` as soon as the step ends, so a resumed
+run still reports them); :func:`languages_table` turns the result into a Markdown table.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ PARALLEL_PATTERN = "mafand/{src}-{lang}"
 #: The source labeller as a teacher / table column; the distilled student's model name.
 DIRECT = "direct"
 DISTIL = "distil"
+#: Per language (in its work folder): the seconds of every step that ran, kept across resumes.
+STEP_SECONDS = "step_seconds.json"
 
 
 @dataclass
@@ -295,13 +298,20 @@ def run_languages(
     previous = _read(output) if output.exists() else {}
     for lang in settings.languages:
         d = settings.work_dir / lang
+        # a skipped step's seconds: from the language's own record, written after every step
+        # (so a run stopped mid-language keeps them), else from an older run's table
         old = previous.get("languages", {}).get(lang, {}).get("step_seconds", {})
+        times_path = d / STEP_SECONDS
+        recorded = _read(times_path) if times_path.exists() else {}
         seconds: dict[str, float | None] = {}
         commands = {}
         for step in language_steps(settings, lang):
             logger.info("[%s] %s", lang, step.name)
             took = run_step(step, runner)
-            seconds[step.name] = took if took is not None else old.get(step.name)
+            if took is not None:
+                recorded[step.name] = took
+                _write(times_path, recorded)
+            seconds[step.name] = recorded.get(step.name, old.get(step.name))
             commands[step.name] = " ".join(step.command)
         source = settings.source_of(lang)
         entry: dict[str, Any] = {
