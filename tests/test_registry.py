@@ -37,7 +37,13 @@ def test_every_registered_name_is_an_entry_point() -> None:
     declared = {name for _, name, _ in ENTRY_POINTS}
     registered = {
         name
-        for reg in (registry.misc, registry.tokenizers, registry.architectures, registry.readers)
+        for reg in (
+            registry.misc,
+            registry.tokenizers,
+            registry.architectures,
+            registry.readers,
+            registry.loggers,
+        )
         for name in reg.get_all()
         if name.startswith("xner.")
     }
@@ -275,6 +281,7 @@ NON_DEFAULT: dict[str, dict[str, object]] = {
         "device": "cpu",
         "max_cache": 10,
     },
+    "xner.EncoderLogger.v1": {"progress_bar": True},
     "xner.Teacher.v1": {
         "model": "/no/such/teacher",
         "kind": "hf",

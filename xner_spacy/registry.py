@@ -36,6 +36,7 @@ from .pipeline import encoder as _encoder  # noqa: F401
 from .pipeline import translate_test as _translate_test  # noqa: F401
 from .pipeline.features import build_encoder_features
 from .pipeline.tokenizer import create_nfc_tokenizer
+from .pipeline.train_logger import encoder_logger
 from .projection.candidates import CandidateExtractor, NgramCandidates, SpanCandidates
 from .projection.consistency import LabelConsistency
 from .projection.corpus import NamePropagation, SupportedFallback
@@ -66,6 +67,7 @@ registry.tokenizers("xner.NFCTokenizer.v1")(create_nfc_tokenizer)
 registry.architectures("xner.SoftNERTagger.v1")(build_soft_ner_tagger)
 registry.architectures("xner.EncoderFeatures.v1")(build_encoder_features)
 registry.readers("xner.TeacherCorpus.v1")(TeacherCorpus)
+registry.loggers("xner.EncoderLogger.v1")(encoder_logger)
 
 # labellers
 registry.misc("xner.SpacyLabeller.v1")(SpacyLabeller)
