@@ -18,7 +18,9 @@ from typing import IO, Any
 from spacy.language import Language
 from spacy.util import registry
 
-LoggerSetup = Callable[..., tuple[Callable[[dict[str, Any] | None], None], Callable[[], None]]]
+#: What a spaCy logger's setup returns: ``log_step(info)`` and ``finalize()``.
+LogFunctions = tuple[Callable[[dict[str, Any] | None], None], Callable[[], None]]
+LoggerSetup = Callable[..., LogFunctions]
 
 
 def encoder_summary(nlp: Language) -> list[str]:
@@ -48,9 +50,7 @@ def encoder_logger(progress_bar: bool = False) -> LoggerSetup:
     # registry.get, not registry.loggers.get: it finds the name spacy-legacy now holds
     console = registry.get("loggers", "spacy.ConsoleLogger.v1")(progress_bar=progress_bar)
 
-    def setup(
-        nlp: Language, stdout: IO = sys.stdout, stderr: IO = sys.stderr
-    ) -> tuple[Callable[[dict[str, Any] | None], None], Callable[[], None]]:
+    def setup(nlp: Language, stdout: IO = sys.stdout, stderr: IO = sys.stderr) -> LogFunctions:
         log_step, finalize = console(nlp, stdout, stderr)
 
         def finish() -> None:
