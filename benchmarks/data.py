@@ -93,7 +93,7 @@ def pairs_file(corpus: Corpus, n: int) -> Path:
     found = corpus.find("pairs", n)
     if found is not None:
         return found
-    from xner_spacy.runner.steps import prepare_parallel
+    from xner_spacy.runner.batch_steps import prepare_parallel
 
     out = corpus.path("pairs", n)
     prepare_parallel(corpus.data_dir, corpus.src, corpus.tgt, out, limit=n)
@@ -123,7 +123,7 @@ def aligned_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path:
     found = corpus.find(name, n)
     if found is not None:
         return found
-    from xner_spacy.alignment.statistical import FastAlignAligner
+    from xner_spacy.alignment.statistical_aligners import FastAlignAligner
 
     records = take(labelled_file(corpus, n, labeller, label_map), n)
     links = FastAlignAligner(prefix_len=PREFIX_LEN).align(
@@ -142,7 +142,7 @@ def projected_file(corpus: Corpus, n: int, labeller: str, label_map: str) -> Pat
     found = corpus.find(name, n)
     if found is not None:
         return found
-    from xner_spacy.projection.heuristic import HeuristicProjector
+    from xner_spacy.projection.heuristic_projection import HeuristicProjector
 
     project = HeuristicProjector()
     records = take(aligned_file(corpus, n, labeller, label_map), n)
@@ -159,7 +159,7 @@ def docbin_dir(corpus: Corpus, n: int, labeller: str, label_map: str) -> Path:
     out = corpus.folder / f"docbin-{slug(labeller)}-{slug(label_map)}.{n}"
     if (out / "train.spacy").is_file() and (out / "dev.spacy").is_file():
         return out
-    from xner_spacy.runner.steps import convert_records
+    from xner_spacy.runner.batch_steps import convert_records
 
     src = projected_file(corpus, n, labeller, label_map)
     if count_lines(src) != n:  # convert exactly n records

@@ -88,7 +88,7 @@ def encoder_figures(
     import numpy as np
     import spacy
 
-    from xner_spacy.pipeline.encoder import FrozenEncoder
+    from xner_spacy.pipeline.encoder_component import FrozenEncoder
 
     nlp = spacy.blank("xx")
     cfg = {"model": model, "layer": layer, "batch_size": batch_size, "cache_size": 0,
@@ -143,7 +143,7 @@ def ner_figures(
     from spacy.training import Example
     from spacy.util import load_config, load_model_from_config
 
-    from xner_spacy.pipeline.encoder import FrozenEncoder
+    from xner_spacy.pipeline.encoder_component import FrozenEncoder
 
     overrides = {"paths.encoder": model, "components.xner_encoder.layer": layer}
     cfg = load_config(config, overrides=overrides, interpolate=False)

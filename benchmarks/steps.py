@@ -172,14 +172,14 @@ def _align_work(job: Job, aligner: Any) -> Work:
 
 def align_fast_align(job: Job) -> Work:
     """fast_align (systran-align) trained on the ``size`` pairs it aligns, both directions."""
-    from xner_spacy.alignment.statistical import FastAlignAligner
+    from xner_spacy.alignment.statistical_aligners import FastAlignAligner
 
     return _align_work(job, FastAlignAligner(prefix_len=PREFIX_LEN))
 
 
 def align_eflomal(job: Job) -> Work:
     """eflomal trained on the ``size`` pairs it aligns (sampling iterations: its own default)."""
-    from xner_spacy.alignment.statistical import EflomalAligner
+    from xner_spacy.alignment.statistical_aligners import EflomalAligner
 
     iters = job.options.get("eflomal_iterations")
     return _align_work(job, EflomalAligner(prefix_len=PREFIX_LEN, n_iterations=iters))
@@ -187,7 +187,7 @@ def align_eflomal(job: Job) -> Work:
 
 def align_neural_tiny(job: Job) -> Work:
     """SoftmaxAligner on a tiny *random* 2-layer encoder: plumbing cost only, no quality."""
-    from xner_spacy.alignment.neural import SoftmaxAligner
+    from xner_spacy.alignment.neural_aligners import SoftmaxAligner
 
     aligner = SoftmaxAligner(
         model=job.inputs["tiny_encoder"], layer=2, device="cpu", on_overflow="truncate"
@@ -218,14 +218,14 @@ def _project_work(job: Job, projector: Any) -> Work:
 
 def project_gf2022(job: Job) -> Work:
     """Heuristic projection, García-Ferrero et al. 2022 rules (``xner.HeuristicProjector.v1``)."""
-    from xner_spacy.projection.heuristic import HeuristicProjector
+    from xner_spacy.projection.heuristic_projection import HeuristicProjector
 
     return _project_work(job, HeuristicProjector(variant="gf2022"))
 
 
 def project_paper(job: Job) -> Work:
     """Heuristic projection, Politov et al. 2025 rules."""
-    from xner_spacy.projection.heuristic import HeuristicProjector
+    from xner_spacy.projection.heuristic_projection import HeuristicProjector
 
     return _project_work(job, HeuristicProjector(variant="paper"))
 
@@ -253,14 +253,14 @@ def match_ilp(job: Job) -> Work:
 
 def corpus_passes(job: Job) -> Work:
     """Corpus-level passes after projection: fallback, target label vote, name propagation."""
-    from xner_spacy.projection.consistency import LabelConsistency
-    from xner_spacy.projection.corpus import (
+    from xner_spacy.projection.corpus_passes import (
         NamePropagation,
         SupportedFallback,
         passes_from,
         run_passes,
     )
-    from xner_spacy.projection.heuristic import HeuristicProjector
+    from xner_spacy.projection.heuristic_projection import HeuristicProjector
+    from xner_spacy.projection.label_consistency import LabelConsistency
 
     records = take(Path(job.inputs["projected"]), job.size)
     fallback = SupportedFallback(HeuristicProjector(variant="paper"))

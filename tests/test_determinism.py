@@ -2,7 +2,7 @@
 
 FastAlign (systran-align) is deterministic (its training runs on one OpenMP thread); eflomal
 samples with a seed from /dev/urandom and has no seed option (see
-``xner_spacy.alignment.statistical``), so it is not used here.
+``xner_spacy.alignment.statistical_aligners``), so it is not used here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SILVER = textwrap.dedent(
     import hashlib, json, sys
     from pathlib import Path
     from xner_spacy.runner.shards import ConfigPart, RunOptions
-    from xner_spacy.runner.steps import (
+    from xner_spacy.runner.batch_steps import (
         align_records, convert_records, label_records, prepare_parallel, project_records
     )
 

@@ -1,4 +1,4 @@
-"""xner_spacy.hf: model loading that fails fast and clearly, and device choice."""
+"""xner_spacy.encoders.hub_loading: model loading that fails fast and clearly, and device choice."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from xner_spacy.hf import ModelNotFoundError, is_offline, load_hf, pick_device
+from xner_spacy.encoders.hub_loading import ModelNotFoundError, is_offline, load_hf, pick_device
 
 pytestmark = pytest.mark.usefixtures("hf_offline")
 

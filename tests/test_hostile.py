@@ -31,15 +31,15 @@ from xner_spacy.io.docbin import read_docbin
 from xner_spacy.io.errors import DataFormatError, ReadStats
 from xner_spacy.io.parallel import read_parallel
 from xner_spacy.io.records import read_records, write_records
-from xner_spacy.projection.heuristic import HeuristicProjector
-from xner_spacy.runner.shards import ConfigPart, RunOptions
-from xner_spacy.runner.steps import (
+from xner_spacy.projection.heuristic_projection import HeuristicProjector
+from xner_spacy.runner.batch_steps import (
     align_records,
     convert_records,
     label_records,
     prepare_parallel,
     project_records,
 )
+from xner_spacy.runner.shards import ConfigPart, RunOptions
 from xner_spacy.text import tokenize
 from xner_spacy.types import Entity, PairRecord, RecordError
 
@@ -571,7 +571,7 @@ KILLABLE_STEP = textwrap.dedent(
     import json, os, signal, sys
     from dataclasses import dataclass
     from xner_spacy.runner.shards import RunOptions
-    from xner_spacy.runner.steps import label_records
+    from xner_spacy.runner.batch_steps import label_records
     from xner_spacy.types import Entity
 
     @dataclass

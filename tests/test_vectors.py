@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import spacy
 
-from xner_spacy.vectors import train_floret, write_vector_text
+from xner_spacy.experiments.floret_vectors import train_floret, write_vector_text
 
 
 def _data(root: Path) -> Path:

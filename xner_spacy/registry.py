@@ -18,39 +18,39 @@ from typing import Any
 from spacy.util import registry
 
 from .alignment.backtranslation import BackTranslationRefiner
-from .alignment.combined import CombinedAligner
-from .alignment.neural import SimAlignAligner, SoftmaxAligner
-from .alignment.statistical import EflomalAligner, FastAlignAligner
+from .alignment.combined_aligner import CombinedAligner
+from .alignment.neural_aligners import SimAlignAligner, SoftmaxAligner
+from .alignment.statistical_aligners import EflomalAligner, FastAlignAligner
 
 # The spaCy components register their factories beside their classes; importing the
 # modules here registers them together with everything else.
-from .distill import student as _student  # noqa: F401, I001
-from .distill.corpus import TeacherCorpus
-from .distill.model import build_soft_ner_tagger
+from .distill import student_ner as _student  # noqa: F401, I001
+from .distill.soft_tagger import build_soft_ner_tagger
+from .distill.teacher_corpus import TeacherCorpus
 from .distill.teachers import load_teacher
 from .labelling.ensemble import EnsembleLabeller
 from .labelling.hf_labeller import HFTokenClassifier
 from .labelling.spacy_labeller import SpacyLabeller
-from .pipeline import components as _components  # noqa: F401
-from .pipeline import encoder as _encoder  # noqa: F401
+from .pipeline import encoder_component as _encoder  # noqa: F401
+from .pipeline import projection_components as _components  # noqa: F401
 from .pipeline import translate_test as _translate_test  # noqa: F401
-from .pipeline.features import build_encoder_features
-from .pipeline.tokenizer import create_nfc_tokenizer
+from .pipeline.encoder_features import build_encoder_features
+from .pipeline.nfc_tokenizer import create_nfc_tokenizer
 from .pipeline.train_logger import encoder_logger
-from .projection.candidates import CandidateExtractor, NgramCandidates, SpanCandidates
-from .projection.consistency import LabelConsistency
-from .projection.corpus import NamePropagation, SupportedFallback
-from .projection.heuristic import HeuristicProjector
-from .projection.matching import CandidateMatcher
-from .projection.nmt_score import NMTTranslationProbability
-from .projection.scores import (
+from .projection.candidate_matching import CandidateMatcher
+from .projection.candidate_scores import (
     AlignmentDice,
     NerSpanScore,
     PairScore,
     StringSimilarity,
     TranslationProbability,
 )
-from .translation.scoring import NMTScorer
+from .projection.candidate_spans import CandidateExtractor, NgramCandidates, SpanCandidates
+from .projection.corpus_passes import NamePropagation, SupportedFallback
+from .projection.heuristic_projection import HeuristicProjector
+from .projection.label_consistency import LabelConsistency
+from .projection.nmt_candidate_score import NMTTranslationProbability
+from .translation.nmt_scorer import NMTScorer
 from .translation.translator import HFTranslator
 
 

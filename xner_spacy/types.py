@@ -204,7 +204,7 @@ class Aligner(Protocol):
     ``extra_src``/``extra_tgt`` are more parallel sentences to learn from; only the
     alignments of ``src``/``tgt`` are returned. An aligner that aligns each pair on its own
     (e.g. a neural one) sets a class attribute ``per_pair = True``, so the align step may
-    split the corpus into shards (see :func:`xner_spacy.runner.steps.align_records`).
+    split the corpus into shards (see :func:`xner_spacy.runner.batch_steps.align_records`).
     """
 
     def align(

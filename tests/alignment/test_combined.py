@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 from spacy.util import registry
 
-from xner_spacy.alignment.combined import CombinedAligner, combine
+from xner_spacy.alignment.combined_aligner import CombinedAligner, combine
 
 
 class Fixed:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from spacy.util import registry
 
-from xner_spacy.alignment.neural import SimAlignAligner, SoftmaxAligner, SubwordEmbedder
-from xner_spacy.alignment.subwords import SequenceTooLongError
-from xner_spacy.hf import ModelNotFoundError
+from xner_spacy.alignment.neural_aligners import SimAlignAligner, SoftmaxAligner
+from xner_spacy.encoders.hub_loading import ModelNotFoundError
+from xner_spacy.encoders.subword_embedder import SubwordEmbedder
+from xner_spacy.encoders.subwords import SequenceTooLongError
 
 pytestmark = pytest.mark.usefixtures("hf_offline")
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from xner_spacy.alignment.subwords import (
+from xner_spacy.encoders.subwords import (
     SequenceTooLongError,
     encode_words,
     first_subwords,

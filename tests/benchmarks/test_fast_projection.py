@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xner_spacy.projection import AlignmentDice, PairContext, greedy_match, ilp_match
-from xner_spacy.projection.context import punct_flags
-from xner_spacy.projection.heuristic import entity_links, links_by_src
-from xner_spacy.projection.scores import NerSpanScore, WeightedScore, span_scores
+from xner_spacy.projection.candidate_scores import NerSpanScore, WeightedScore, span_scores
+from xner_spacy.projection.heuristic_projection import entity_links, links_by_src
+from xner_spacy.projection.pair_context import punct_flags
 from xner_spacy.text import is_punct
 from xner_spacy.types import Entity
 

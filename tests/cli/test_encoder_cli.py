@@ -87,7 +87,7 @@ def test_align_uses_the_encoder_var(tmp_path: Path, tiny_xlmr_dir: Path) -> None
 
 def test_get_encoder_does_nothing_unless_a_config_reads_it(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[2] / "configs"
-    from xner_spacy.cli.encoder import config_reads
+    from xner_spacy.cli.encoder_commands import config_reads
 
     assert config_reads(repo / "source_encoder.cfg")  # the main job's --vars.arch encoder
     assert config_reads(repo / "align" / "simalign.cfg")

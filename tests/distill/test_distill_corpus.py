@@ -12,11 +12,11 @@ from conftest import STUDENT_CONFIG, toy_sentences, write_lines
 from spacy.tokens import Doc, DocBin
 from spacy.util import registry
 
-from xner_spacy.distill.corpus import TeacherCorpus
-from xner_spacy.distill.student import get_soft_targets
-from xner_spacy.distill.tags import TagSet, convert_distribution
+from xner_spacy.distill.student_ner import get_soft_targets
+from xner_spacy.distill.tag_sets import TagSet, convert_distribution
+from xner_spacy.distill.teacher_corpus import TeacherCorpus
+from xner_spacy.distill.teacher_weights import similarity_weights, teacher_weights
 from xner_spacy.distill.teachers import load_teacher
-from xner_spacy.distill.weights import similarity_weights, teacher_weights
 
 
 @dataclass

@@ -14,7 +14,7 @@ import spacy
 from spacy.tokens import DocBin
 from toy_data import synthetic_pairs, write_conll
 
-from xner_spacy.distill.crosslingual import (
+from xner_spacy.experiments.crosslingual import (
     BenchmarkSettings,
     GoldSplits,
     build_language,

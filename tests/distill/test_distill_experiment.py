@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from spacy.util import load_config
 
-from xner_spacy.distill.experiment import (
+from xner_spacy.experiments.distillation import (
     ExperimentSettings,
     SourceSpec,
     _write_config,
@@ -100,7 +100,7 @@ def test_bad_settings(tmp_path: Path) -> None:
 
 
 def test_data_steps_resume_unless_params_change_or_an_earlier_step_ran(tmp_path: Path) -> None:
-    from xner_spacy.distill.experiment import _step
+    from xner_spacy.experiments.distillation import _step
 
     calls: list[str] = []
 
@@ -122,7 +122,7 @@ def test_data_steps_resume_unless_params_change_or_an_earlier_step_ran(tmp_path:
 
 
 def test_agreement_order_sorts_sources(tmp_path: Path) -> None:
-    from xner_spacy.distill.experiment import order_sources_by_agreement
+    from xner_spacy.experiments.distillation import order_sources_by_agreement
     from xner_spacy.io.records import write_records
     from xner_spacy.types import Entity, PairRecord
 

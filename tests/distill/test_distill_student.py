@@ -11,8 +11,8 @@ from conftest import STUDENT_CONFIG, hard_examples, toy_sentences, train_student
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
-from xner_spacy.distill.student import SOFT_TARGETS_KEY, get_soft_targets, set_soft_targets
-from xner_spacy.distill.tags import TagSet
+from xner_spacy.distill.student_ner import SOFT_TARGETS_KEY, get_soft_targets, set_soft_targets
+from xner_spacy.distill.tag_sets import TagSet
 
 
 def losses_over(nlp: spacy.Language, examples: list[Example], steps: int = 20) -> list[float]:

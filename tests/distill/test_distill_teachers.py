@@ -10,7 +10,7 @@ import spacy
 from conftest import toy_sentences
 from spacy.util import registry
 
-from xner_spacy.distill.tags import TagSet
+from xner_spacy.distill.tag_sets import TagSet
 from xner_spacy.distill.teachers import (
     HFTeacher,
     SpacyNerTeacher,

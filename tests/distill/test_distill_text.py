@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from xner_spacy.distill.text import target_sentences, write_target_text
+from xner_spacy.experiments.unlabelled_text import target_sentences, write_target_text
 
 
 @pytest.fixture()

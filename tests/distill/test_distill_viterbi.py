@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from xner_spacy.distill.tags import TagSet, convert_distribution, soften
+from xner_spacy.distill.tag_sets import TagSet, convert_distribution, soften
 from xner_spacy.distill.viterbi import constrained_viterbi
 
 

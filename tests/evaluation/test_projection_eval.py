@@ -11,7 +11,7 @@ import spacy
 from typer.testing import CliRunner
 
 from xner_spacy.cli.app import app
-from xner_spacy.evaluation.projection import (
+from xner_spacy.experiments.projection_eval import (
     aligner_corpus,
     europarl_records,
     evaluate_projection,
@@ -19,9 +19,9 @@ from xner_spacy.evaluation.projection import (
     match_test_to_parallel,
     prepare_eval_records,
 )
-from xner_spacy.evaluation.table import Column, Method, markdown_table, parse_labeller
+from xner_spacy.experiments.projection_table import Column, Method, markdown_table, parse_labeller
 from xner_spacy.labelling.spacy_labeller import SpacyLabeller
-from xner_spacy.projection.heuristic import HeuristicProjector
+from xner_spacy.projection.heuristic_projection import HeuristicProjector
 from xner_spacy.types import Entity, PairRecord
 
 REPO = Path(__file__).resolve().parents[2]
@@ -318,7 +318,7 @@ def test_shipped_method_configs_resolve(method: Path) -> None:
     )
     assert ents == [Entity(0, 1, "PER")]
     # the corpus-level sections resolve too, and their passes run on a toy corpus
-    from xner_spacy.projection.corpus import SECTIONS, passes_from, run_passes
+    from xner_spacy.projection.corpus_passes import SECTIONS, passes_from, run_passes
 
     parts = {name: resolve_section(cfg, name) for name in SECTIONS if name in cfg}
     before, after = passes_from(**parts, labels=("PER", "ORG", "LOC"))
@@ -338,8 +338,8 @@ def test_shipped_method_configs_resolve(method: Path) -> None:
 
 
 def test_corpus_method_configs_hold_their_sections() -> None:
-    from xner_spacy.projection.consistency import LabelConsistency
-    from xner_spacy.projection.corpus import NamePropagation, SupportedFallback
+    from xner_spacy.projection.corpus_passes import NamePropagation, SupportedFallback
+    from xner_spacy.projection.label_consistency import LabelConsistency
     from xner_spacy.registry import resolve_section
 
     base = REPO / "configs/projection.cfg"
@@ -358,7 +358,7 @@ def test_corpus_method_configs_hold_their_sections() -> None:
 
 
 def test_consistency_votes_over_the_evaluation_corpus() -> None:
-    from xner_spacy.projection.consistency import LabelConsistency
+    from xner_spacy.projection.label_consistency import LabelConsistency
 
     def record(i: int, label: str) -> PairRecord:
         return PairRecord(
@@ -386,7 +386,7 @@ def test_consistency_votes_over_the_evaluation_corpus() -> None:
 
 
 def test_propagation_raises_recall_over_the_evaluation_corpus() -> None:
-    from xner_spacy.projection.corpus import NamePropagation
+    from xner_spacy.projection.corpus_passes import NamePropagation
 
     def corpus() -> list[PairRecord]:
         def record(i: int, src: str, tgt: str, src_ents: list[Entity]) -> PairRecord:
@@ -469,7 +469,7 @@ def test_cli_eval_projection_reads_the_corpus_sections(
     ],
 )
 def test_needs_ner_model(method: str, needs: bool) -> None:
-    from xner_spacy.evaluation.table import needs_ner_model
+    from xner_spacy.experiments.projection_table import needs_ner_model
 
     cfg = load_eval_config(
         REPO / "configs/projection.cfg", REPO / f"configs/projection/{method}.cfg"

@@ -158,7 +158,7 @@ def test_real_mojibake_in_mafand_is_found() -> None:
 def test_translate_text_input_is_checked_too(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from xner_spacy.translation.steps import _read_translation_items
+    from xner_spacy.translation.translation_steps import _read_translation_items
 
     text = tmp_path / "in.txt"
     text.write_text("Ọjọ́ dára .\nNi CoruÃ±a .\n", encoding="utf8")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from spacy.util import registry
 
-from xner_spacy.alignment.subwords import SequenceTooLongError
-from xner_spacy.hf import ModelNotFoundError
+from xner_spacy.encoders.hub_loading import ModelNotFoundError
+from xner_spacy.encoders.subwords import SequenceTooLongError
 from xner_spacy.labelling.hf_labeller import HFTokenClassifier, normalise_tag, word_tags
 from xner_spacy.types import Entity
 

@@ -14,7 +14,7 @@ from spacy.training import Example
 from spacy.util import registry
 
 import xner_spacy.registry  # noqa: F401  (registers the factories when run without install)
-from xner_spacy.pipeline.components import DEFAULT_SPANS_KEY, with_source
+from xner_spacy.pipeline.projection_components import DEFAULT_SPANS_KEY, with_source
 
 Words = Sequence[Sequence[str]]
 

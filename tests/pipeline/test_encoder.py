@@ -18,9 +18,9 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from thinc.api import Config
 
-from xner_spacy.alignment.neural import SubwordEmbedder
-from xner_spacy.pipeline.encoder import FEATURES_ATTR, FrozenEncoder
-from xner_spacy.pipeline.features import FeaturesMissingError
+from xner_spacy.encoders.subword_embedder import SubwordEmbedder
+from xner_spacy.pipeline.encoder_component import FEATURES_ATTR, FrozenEncoder
+from xner_spacy.pipeline.encoder_features import FeaturesMissingError
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -472,7 +472,7 @@ def test_int8_pipeline_saves_the_float_encoder(tiny_xlmr_dir: Path, tmp_path: Pa
 
 
 def test_int8_is_refused_off_the_cpu() -> None:
-    from xner_spacy.alignment.neural import _quantize_int8
+    from xner_spacy.encoders.subword_embedder import _quantize_int8
 
     with pytest.raises(ValueError, match="CPU only"):
         _quantize_int8(None, "cuda:0", "some-model")

@@ -157,7 +157,7 @@ def test_card_names_the_frozen_encoder_of_an_xner_encoder_pipeline(
     """configs/ner_encoder.cfg's encoder (`model = ${paths.encoder}`) is a source of the model."""
     from spacy.util import load_config
 
-    from xner_spacy.packaging import build_meta
+    from xner_spacy.packaging.model_card import build_meta
 
     config = load_config(REPO / "configs" / "ner_encoder.cfg", interpolate=False)
     config["paths"]["encoder"] = "intfloat/multilingual-e5-small"
@@ -202,7 +202,7 @@ def test_an_encoder_pipeline_requires_torch_and_transformers_with_the_extras_pin
 
     from spacy.util import load_config
 
-    from xner_spacy.packaging import runtime_requirements
+    from xner_spacy.packaging.model_card import runtime_requirements
 
     needs = runtime_requirements(load_config(REPO / "configs" / "ner_encoder.cfg"))
     names = {n.split("<")[0].split(">")[0] for n in needs}

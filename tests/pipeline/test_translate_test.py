@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.util import registry
 
 import xner_spacy.registry  # noqa: F401  (registers the factories when run without install)
-from xner_spacy.pipeline.components import DEFAULT_SPANS_KEY
+from xner_spacy.pipeline.projection_components import DEFAULT_SPANS_KEY
 from xner_spacy.pipeline.translate_test import TranslateTest
 from xner_spacy.types import Entity
 

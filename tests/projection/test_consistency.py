@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from xner_spacy.projection.consistency import LabelConsistency, winner
+from xner_spacy.projection.label_consistency import LabelConsistency, winner
 from xner_spacy.types import Entity, PairRecord
 
 

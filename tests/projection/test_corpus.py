@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xner_spacy.projection.consistency import LabelConsistency
-from xner_spacy.projection.corpus import (
+from xner_spacy.projection.corpus_passes import (
     SECTIONS,
     CorpusPass,
     LabelVote,
@@ -19,7 +18,8 @@ from xner_spacy.projection.corpus import (
     passes_from,
     run_passes,
 )
-from xner_spacy.projection.heuristic import HeuristicProjector
+from xner_spacy.projection.heuristic_projection import HeuristicProjector
+from xner_spacy.projection.label_consistency import LabelConsistency
 from xner_spacy.types import Entity, PairRecord
 
 

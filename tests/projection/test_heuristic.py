@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xner_spacy.projection.heuristic import HeuristicProjector, group_runs, trim_punct
+from xner_spacy.projection.heuristic_projection import HeuristicProjector, group_runs, trim_punct
 from xner_spacy.types import Entity
 
 GF = HeuristicProjector()

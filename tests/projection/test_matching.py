@@ -222,7 +222,7 @@ def test_window_extends_past_aligned_punctuation() -> None:
 
 
 def test_label_from_ner_takes_the_proposed_label() -> None:
-    from xner_spacy.projection.candidates import SpanCandidates
+    from xner_spacy.projection.candidate_spans import SpanCandidates
 
     extras = {"ner_spans": [[1, 2, "LOC", 1.0]]}
     args = (["Kampala", "x"], ["y", "Kampala"], [Entity(0, 1, "PER")], [(0, 1)])

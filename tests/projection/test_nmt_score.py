@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 import pytest
 from spacy.util import registry
 
-from xner_spacy.projection.context import PairContext
-from xner_spacy.projection.matching import CandidateMatcher
-from xner_spacy.projection.nmt_score import NMTTranslationProbability
-from xner_spacy.projection.scores import AlignmentDice
+from xner_spacy.projection.candidate_matching import CandidateMatcher
+from xner_spacy.projection.candidate_scores import AlignmentDice
+from xner_spacy.projection.nmt_candidate_score import NMTTranslationProbability
+from xner_spacy.projection.pair_context import PairContext
 from xner_spacy.types import Entity
 
 if TYPE_CHECKING:
-    from xner_spacy.translation.scoring import NMTScorer
+    from xner_spacy.translation.nmt_scorer import NMTScorer
 
 
 class TableScorer:
@@ -85,7 +85,7 @@ def test_fused_matching_recovers_an_unaligned_translated_name() -> None:
 
 @pytest.fixture(scope="module")
 def scorer(tiny_nllb_dir: Path) -> NMTScorer:
-    from xner_spacy.translation.scoring import NMTScorer
+    from xner_spacy.translation.nmt_scorer import NMTScorer
 
     return NMTScorer(tiny_nllb_dir, "eng", "yor", batch_size=2, device="cpu")
 
@@ -110,7 +110,7 @@ def test_score_averages_both_length_normalised_directions(
     import torch
     from transformers.models.m2m_100.modeling_m2m_100 import shift_tokens_right
 
-    from xner_spacy.translation.scoring import NMTScorer
+    from xner_spacy.translation.nmt_scorer import NMTScorer
 
     backend = scorer.backend
     model, tok = backend.model, backend.tokenizer
@@ -170,7 +170,7 @@ def test_shipped_method_config_resolves(tiny_nllb_dir: Path) -> None:
 
 
 def test_scorer_on_m2m100_and_one_way_marian(tiny_m2m100_dir: Path, tiny_marian_dir: Path) -> None:
-    from xner_spacy.translation.scoring import NMTScorer
+    from xner_spacy.translation.nmt_scorer import NMTScorer
 
     m2m = NMTScorer(tiny_m2m100_dir, "en", "yo", device="cpu")
     assert all(0.0 < p <= 1.0 for p in m2m.score_pairs([("Lagos", "Eko"), ("Ada", "Ada")]))

@@ -12,7 +12,7 @@ from xner_spacy.projection import (
     TranslationProbability,
     WeightedScore,
 )
-from xner_spacy.projection.scores import normalise_name, weighted
+from xner_spacy.projection.candidate_scores import normalise_name, weighted
 from xner_spacy.types import Entity
 
 

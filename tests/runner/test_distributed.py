@@ -10,8 +10,8 @@ import pytest
 from spacy.util import registry
 
 from xner_spacy.io.records import read_records, write_records
+from xner_spacy.runner.batch_steps import label_records, project_records
 from xner_spacy.runner.shards import ConfigPart, Counts, RecordStream, RunOptions, map_records
-from xner_spacy.runner.steps import label_records, project_records
 from xner_spacy.types import Entity, PairRecord
 
 pytest.importorskip("dask")

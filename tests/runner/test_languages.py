@@ -13,7 +13,7 @@ import pytest
 from spacy.util import load_config
 from toy_data import NAMES
 
-from xner_spacy.runner.languages import (
+from xner_spacy.experiments.languages_table import (
     Labeller,
     LanguagesSettings,
     Step,
@@ -109,7 +109,7 @@ def test_a_distilled_student_learns_from_the_named_teachers_on_target_text(
     (tmp_path / "work/www/models/cnn/model-best/config.cfg").write_text(
         (REPO / "configs/ner_cnn.cfg").read_text()
     )
-    from xner_spacy.runner.languages import write_distil_config
+    from xner_spacy.experiments.languages_table import write_distil_config
 
     cfg = load_config(write_distil_config(s, "www"), interpolate=False)
     reader = cfg["corpora"]["train"]

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from xner_spacy.cli import app
 from xner_spacy.io.records import read_records, write_records
-from xner_spacy.runner.multisource import ntrex_id, prepare_ntrex, vote_records
+from xner_spacy.runner.multisource_steps import ntrex_id, prepare_ntrex, vote_records
 from xner_spacy.types import Entity, PairRecord, RecordError
 
 TGT = ["Bola lọ sí Abuja .", "Ade wà ní Lagos .", "Ìlú Ọ̀yọ́ tóbi ."]
@@ -122,7 +122,7 @@ def test_vote_cli(tmp_path: Path) -> None:
 
 
 def test_projection_agreement_ranks_the_odd_source_last(tmp_path: Path) -> None:
-    from xner_spacy.runner.multisource import projection_agreement
+    from xner_spacy.runner.multisource_steps import projection_agreement
 
     per, loc = Entity(0, 1, "PER"), Entity(3, 4, "LOC")
     a = _projection(tmp_path / "a.jsonl", "en", [("s1", [per, loc], 2), ("s2", [per], 1)])

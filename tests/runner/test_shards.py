@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 from xner_spacy.cli import app
 from xner_spacy.io.errors import DataFormatError
 from xner_spacy.io.records import read_records, write_records
-from xner_spacy.projection.heuristic import HeuristicProjector
+from xner_spacy.projection.heuristic_projection import HeuristicProjector
+from xner_spacy.runner.batch_steps import (
+    align_records,
+    convert_records,
+    label_records,
+    project_records,
+)
 from xner_spacy.runner.shards import (
     ConfigPart,
     RunOptions,
@@ -24,7 +30,6 @@ from xner_spacy.runner.shards import (
     merge_counts,
     plan_shards,
 )
-from xner_spacy.runner.steps import align_records, convert_records, label_records, project_records
 from xner_spacy.types import Entity, PairRecord
 
 PROJECTOR = ConfigPart.from_config(

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from xner_spacy.io.records import read_records, write_records
-from xner_spacy.projection.consistency import LabelConsistency
-from xner_spacy.projection.corpus import (
+from xner_spacy.projection.corpus_passes import (
     NamePropagation,
     SupportedFallback,
     passes_from,
     run_passes,
 )
-from xner_spacy.projection.heuristic import HeuristicProjector
-from xner_spacy.runner.steps import (
+from xner_spacy.projection.heuristic_projection import HeuristicProjector
+from xner_spacy.projection.label_consistency import LabelConsistency
+from xner_spacy.runner.batch_steps import (
     HeldOutFilter,
     align_records,
     convert_records,

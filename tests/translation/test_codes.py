@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xner_spacy.translation.codes import (
+from xner_spacy.translation.mt_language_codes import (
     M2M100_CODES,
     NLLB_BY_ISO3,
     NLLB_CODES,

@@ -9,7 +9,7 @@ import pytest
 
 from xner_spacy.alignment.backtranslation import BackTranslationRefiner
 from xner_spacy.io.records import read_records, write_records
-from xner_spacy.translation.steps import refine_records, translate_corpus
+from xner_spacy.translation.translation_steps import refine_records, translate_corpus
 from xner_spacy.types import Entity, PairRecord
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from xner_spacy.translation.cache import TranslationCache
-from xner_spacy.translation.codes import UnsupportedLanguageError
+from xner_spacy.translation.mt_language_codes import UnsupportedLanguageError
+from xner_spacy.translation.translation_cache import TranslationCache
 from xner_spacy.translation.translator import HFTranslator
 
 TEXTS = [

@@ -4,7 +4,7 @@ Light on purpose: the aligner back-ends (eflomal, systran-align) are imported on
 aligner runs, so importing this package costs nothing.
 """
 
-from .statistical import EflomalAligner, FastAlignAligner
+from .statistical_aligners import EflomalAligner, FastAlignAligner
 from .symmetrize import METHODS, symmetrize
 
 __all__ = ["METHODS", "EflomalAligner", "FastAlignAligner", "symmetrize"]

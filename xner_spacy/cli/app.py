@@ -260,7 +260,7 @@ def prepare_cmd(
 ) -> None:
     """Parallel text (MAFAND-MT, every split) → tokenised pair records, test sentences removed."""
     from ..io.mojibake import MODES
-    from ..runner.steps import prepare_parallel
+    from ..runner.batch_steps import prepare_parallel
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -285,7 +285,7 @@ def label_cmd(
     allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Label the source side with the configured labeller (fills src_ents)."""
-    from ..runner.steps import label_records
+    from ..runner.batch_steps import label_records
 
     _setup_logging()
     _require_content(input_path, allow_empty)
@@ -314,7 +314,7 @@ def align_cmd(
     Statistical aligners (eflomal, fast_align) train on the whole corpus, so they run once,
     unsharded; per-pair (neural) aligners run shard by shard.
     """
-    from ..runner.steps import align_records
+    from ..runner.batch_steps import align_records
 
     _setup_logging()
     _require_content(input_path, allow_empty)
@@ -341,15 +341,15 @@ def project_cmd(
     """Project source entities onto the target words (fills tgt_ents).
 
     Corpus-level sections of the config run over the whole file (see
-    ``xner_spacy.projection.corpus``): ``[consistency]`` votes labels per surface string
+    ``xner_spacy.projection.corpus_passes``): ``[consistency]`` votes labels per surface string
     (source entities before projection, projected spans after it), ``[fallback]`` adds a
     second projector's corpus-supported spans, ``[propagation]`` marks further occurrences
     of projected names.
     """
-    from ..projection.corpus import SECTIONS, passes_from
+    from ..projection.corpus_passes import SECTIONS, passes_from
     from ..registry import resolve_section
+    from ..runner.batch_steps import corpus_pass, project_records
     from ..runner.shards import ConfigPart
-    from ..runner.steps import corpus_pass, project_records
 
     _setup_logging()
     _require_content(input_path, allow_empty)
@@ -412,7 +412,7 @@ def propose_cmd(
     allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Spans a target NER model proposes (meta ner_spans), for NER-candidate matching."""
-    from ..runner.steps import propose_spans
+    from ..runner.batch_steps import propose_spans
 
     _setup_logging()
     _require_content(input_path, allow_empty)
@@ -438,7 +438,7 @@ def convert_cmd(
     allow_empty: bool = _ALLOW_EMPTY,
 ) -> None:
     """Projected records → spaCy DocBins for training (silver train/dev split)."""
-    from ..runner.steps import convert_records
+    from ..runner.batch_steps import convert_records
 
     _setup_logging()
     _require_content(input_path, allow_empty)
@@ -488,7 +488,7 @@ def translate_cmd(
     Override the translator like any part, e.g. --translator.model DIR --translator.cache FILE;
     with a cache, rerunning an interrupted command translates only what is left.
     """
-    from ..translation.steps import translate_corpus
+    from ..translation.translation_steps import translate_corpus
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -531,7 +531,7 @@ def refine_cmd(
 
     from ..alignment.backtranslation import BackTranslationRefiner
     from ..registry import resolve_section
-    from ..translation.steps import refine_records
+    from ..translation.translation_steps import refine_records
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -576,7 +576,7 @@ def evaluate_cmd(
     """
     from spacy.cli._util import parse_config_overrides
 
-    from ..evaluation.model import evaluate_pipeline
+    from ..evaluation.pipeline_scores import evaluate_pipeline
     from ..io.conll import UNKNOWN_LABELS, read_conll
     from ..io.errors import ReadStats
     from ..io.mojibake import MODES
@@ -627,7 +627,7 @@ def report_cmd(
     output: Path | None = typer.Option(None, help="Write the Markdown table here"),
 ) -> None:
     """Markdown table of P/R/F1 (×100) per metrics file, with per-label F1, and step timings."""
-    from ..evaluation.report import metrics_table, timings_table
+    from ..evaluation.metrics_tables import metrics_table, timings_table
 
     table = metrics_table(metrics)
     if timings is not None:
@@ -731,7 +731,7 @@ def eval_projection_cmd(
     """Intrinsic projection F1 on gold target sentences (MasakhaNER×MAFAND or Europarl-NER)."""
     from spacy.cli._util import parse_config_overrides
 
-    from ..evaluation.projection import DATASETS, load_eval_config, run_projection_eval
+    from ..experiments.projection_eval import DATASETS, load_eval_config, run_projection_eval
 
     _setup_logging()
     t0 = time.perf_counter()
@@ -787,7 +787,7 @@ def projection_table_cmd(
     """Methods × evaluations table of projection F1 × 100, with the MasakhaNER average."""
     from spacy.cli._util import parse_config_overrides
 
-    from ..evaluation.table import Column, Method, default_methods, projection_table
+    from ..experiments.projection_table import Column, Method, default_methods, projection_table
     from ..io.atomic import atomic_write
 
     _setup_logging()

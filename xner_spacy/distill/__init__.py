@@ -11,7 +11,7 @@
 The registered names are bound in :mod:`xner_spacy.registry`.
 """
 
-from .tags import TagSet, convert_distribution
+from .tag_sets import TagSet, convert_distribution
 from .viterbi import constrained_viterbi
 
 __all__ = ["TagSet", "constrained_viterbi", "convert_distribution"]

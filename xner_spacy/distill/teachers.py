@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from ..labelling.label_maps import get_label_map
-from .tags import TagSet, convert_distribution, parse_tag, soften, softmax
+from .tag_sets import TagSet, convert_distribution, parse_tag, soften, softmax
 
 KINDS = ("student", "spacy_ner", "hf")
 #: Components whose ``doc.ents`` a ``spacy_ner`` teacher reads (a rule-based labeller too).
@@ -228,9 +228,9 @@ class HFTeacher(_BaseTeacher):
     """A Hugging Face token classifier: ``softmax(logits / T)`` of each word's first sub-token.
 
     Sub-tokenisation, loading and devices are those of the HF labeller
-    (:mod:`xner_spacy.alignment.subwords`, :mod:`xner_spacy.hf`): words without a sub-token,
-    or cut off past the model's length limit, get all their mass on ``O``. Bare labels (IO
-    scheme, ``PER``) read as ``I-PER``. torch and transformers load lazily.
+    (:mod:`xner_spacy.encoders.subwords`, :mod:`xner_spacy.encoders.hub_loading`): words
+    without a sub-token, or cut off past the model's length limit, get all their mass on ``O``.
+    Bare labels (IO scheme, ``PER``) read as ``I-PER``. torch and transformers load lazily.
     """
 
     device: str = "auto"
@@ -241,7 +241,7 @@ class HFTeacher(_BaseTeacher):
         if self._loaded is None:
             from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-            from ..hf import load_hf, prepare_model
+            from ..encoders.hub_loading import load_hf, prepare_model
 
             tokenizer = load_hf(AutoTokenizer, self.model, use_fast=True)
             net = load_hf(AutoModelForTokenClassification, self.model)
@@ -258,7 +258,7 @@ class HFTeacher(_BaseTeacher):
     def own_distributions(self, sentences: Sentences) -> list[np.ndarray]:
         import torch
 
-        from ..alignment.subwords import encode_words
+        from ..encoders.subwords import encode_words
 
         tokenizer, net, limit = self._load()
         outside = np.zeros(len(self.own_tags()), dtype=np.float32)

@@ -227,7 +227,7 @@ def report(
     plot_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Load result files, write the requested outputs, return the table."""
-    from .report import write_table
+    from .metrics_tables import write_table
 
     results = load_results(paths)
     rows = table_rows(results)

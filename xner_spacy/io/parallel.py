@@ -132,7 +132,7 @@ def ntrex_pair(data_dir: Path | str, src: str, tgt: str) -> tuple[Path, Path] | 
     NTREX-128 is multi-parallel (the same 1,997 sentences in every language), so any two of
     its files form a parallel corpus: extra training text for an unsupervised aligner.
     """
-    from ..languages import to_iso3
+    from ..language_codes import to_iso3
 
     root = Path(data_dir) / "ntrex128"
     src_file, tgt_file = root / f"{to_iso3(src)}.txt", root / f"{to_iso3(tgt)}.txt"

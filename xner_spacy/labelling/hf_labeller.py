@@ -3,7 +3,7 @@
 Word-level tags come from the model's prediction on each word's **first** sub-token: the usual
 fine-tuning recipe puts the gold tag on the first sub-token and ignores the rest (label -100),
 so the first one carries the trained decision. A word without any sub-token (see
-:mod:`xner_spacy.alignment.subwords`) is tagged ``O``. The tag sequence is decoded to spans
+:mod:`xner_spacy.encoders.subwords`) is tagged ``O``. The tag sequence is decoded to spans
 leniently by :func:`xner_spacy.io.conll.tags_to_ents` (BIO, IOB1 and BIOES alike; a stray
 ``I-X`` starts an entity), and span labels are mapped with the same maps as the spaCy labeller.
 """
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from ..alignment.subwords import (
+from ..encoders.hub_loading import load_hf, prepare_model
+from ..encoders.subwords import (
     SequenceTooLongError,
     encode_words,
     length_sorted_batches,
 )
-from ..hf import load_hf, prepare_model
 from ..io.conll import tags_to_ents
 from ..types import Entity, Words
 from .label_maps import get_label_map, map_label
@@ -53,7 +53,7 @@ class HFTokenClassifier:
     sentences run together, sorted by length within a window of 16 batches to limit padding;
     output order is input order. ``on_overflow``: ``"error"`` for a sentence over the model's
     limit, or ``"truncate"`` (the words cut off are tagged ``O``; see
-    :mod:`~xner_spacy.alignment.subwords`).
+    :mod:`~xner_spacy.encoders.subwords`).
     """
 
     model: str

@@ -27,7 +27,7 @@ from spacy.util import filter_spans
 
 from ..text import nfc
 from ..types import Aligner, Labeller, Projector, Translator
-from .components import (
+from .projection_components import (
     ALIGNMENT_ATTR,
     DEFAULT_SPANS_KEY,
     NER_SCORE_WEIGHTS,

@@ -5,12 +5,8 @@ Light to import: scipy is imported only inside ``ilp_match``.
 
 from __future__ import annotations
 
-from .candidates import CandidateExtractor, NerCandidates, NgramCandidates, SpanCandidates
-from .context import NER_SPANS, TRANSLATION_PROBS, PairContext
-from .heuristic import HeuristicProjector
-from .matching import CandidateMatcher, greedy_match, ilp_match
-from .multisource import vote
-from .scores import (
+from .candidate_matching import CandidateMatcher, greedy_match, ilp_match
+from .candidate_scores import (
     AlignmentDice,
     NerSpanScore,
     PairScore,
@@ -19,6 +15,10 @@ from .scores import (
     TranslationScorer,
     WeightedScore,
 )
+from .candidate_spans import CandidateExtractor, NerCandidates, NgramCandidates, SpanCandidates
+from .heuristic_projection import HeuristicProjector
+from .multisource_vote import vote
+from .pair_context import NER_SPANS, TRANSLATION_PROBS, PairContext
 
 __all__ = [
     "NER_SPANS",

@@ -106,7 +106,7 @@ class DaskExecutor:
 
 
 def _record_steps() -> dict[str, tuple[str, Callable[..., Counts]]]:
-    from .steps import align_records, label_records, project_records
+    from .batch_steps import align_records, label_records, project_records
 
     return {
         "label": ("labeller", label_records),

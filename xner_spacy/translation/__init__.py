@@ -4,9 +4,9 @@ tables, a resumable translation cache, and NMTScore-style translation probabilit
 Light to import: torch and transformers are imported only when a model is used.
 """
 
-from .cache import TranslationCache
-from .codes import UnsupportedLanguageError, m2m100_code, model_code, nllb_code
-from .scoring import NMTScorer
+from .mt_language_codes import UnsupportedLanguageError, m2m100_code, model_code, nllb_code
+from .nmt_scorer import NMTScorer
+from .translation_cache import TranslationCache
 from .translator import HFTranslator
 
 __all__ = [

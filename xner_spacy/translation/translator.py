@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..languages import to_iso3
-from .cache import TranslationCache, cache_key
-from .hf import Seq2SeqModel
+from ..language_codes import to_iso3
+from .seq2seq_models import Seq2SeqModel
+from .translation_cache import TranslationCache, cache_key
 
 logger = logging.getLogger("xner_spacy.translation")
 

@@ -1,0 +1,248 @@
+"""``xner`` sub-commands for multi-source projection and the distillation experiment.
+
+``prepare-ntrex`` (NTREX-128 pair records), ``vote`` (multi-source projection by weighted
+span voting), ``target-text`` (unlabelled target sentences for distillation),
+``vector-text``/``train-vectors`` (in-project floret vectors), ``distill-experiment`` (k = 1..K
+sources: teachers, hard-label students on voted projections, distilled students) and
+``distill-report`` (JSON + Markdown table and a PNG plot of F1 against k).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from .app import _emit, _fail, _setup_logging, app
+
+
+@app.command("prepare-ntrex")
+def prepare_ntrex_cmd(
+    data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
+    src: str = typer.Option(..., help="Source language (ntrex128/<iso3>.txt), e.g. fr"),
+    tgt: str = typer.Option(..., help="Target language, e.g. yor"),
+    output: Path = typer.Option(..., help="Output JSONL records (ids ntrex:<line>)"),
+    exclude: list[Path] = typer.Option([], help="Extra CoNLL test files to keep out"),
+    limit: int = typer.Option(0, help="Keep only the first N pairs (0: all)"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """NTREX-128 src–tgt lines → pair records (one id per line for all sources), tests removed."""
+    from ..runner.multisource_steps import prepare_ntrex
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        summary = prepare_ntrex(data_dir, src, tgt, output, exclude=exclude, limit=limit)
+    except (ValueError, OSError) as err:
+        raise _fail(err) from err
+    _emit("prepare-ntrex", {"output": str(output), **summary}, stats, t0)
+
+
+def _weights(text: str | None, n: int) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise typer.BadParameter(
+            f"--weights must be comma-separated numbers, got {text!r}"
+        ) from None
+    if len(weights) != n:
+        raise typer.BadParameter(f"--weights has {len(weights)} values for {n} inputs")
+    return weights
+
+
+@app.command("vote")
+def vote_cmd(
+    inputs: list[Path] = typer.Argument(..., help="Projected JSONL records, one file per source"),
+    output: Path = typer.Option(..., "--output", "-o", help="Voted JSONL records"),
+    weights: str | None = typer.Option(None, help="Comma-separated source weights (default 1s)"),
+    threshold: float = typer.Option(0.5, help="Keep spans with at least this share of weight"),
+    min_votes: int = typer.Option(1, help="Keep spans with at least this many votes"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Multi-source projection: weighted span voting over per-source projections (by record id).
+
+    Convert the output like any projection: ``xner convert voted.jsonl corpus/voted``.
+    """
+    from ..runner.multisource_steps import vote_records
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        summary = vote_records(
+            inputs,
+            output,
+            weights=_weights(weights, len(inputs)),
+            threshold=threshold,
+            min_votes=min_votes,
+        )
+    except (ValueError, OSError) as err:
+        raise _fail(err) from err
+    _emit("vote", {"output": str(output), **summary}, stats, t0)
+
+
+@app.command("target-text")
+def target_text_cmd(
+    data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
+    lang: str = typer.Option(..., help="Target language"),
+    output: Path = typer.Option(..., help="Text file, one sentence per line"),
+    source: list[str] = typer.Option(
+        ["mafand", "masakhaner-train"], help="mafand | masakhaner-train | ntrex (repeatable)"
+    ),
+    max_sentences: int = typer.Option(0, help="Cap after a seeded shuffle (0: all)"),
+    seed: int = typer.Option(0, help="Shuffle seed"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Unlabelled target sentences for distillation; MasakhaNER/WikiANN test sentences removed."""
+    from ..experiments.unlabelled_text import write_target_text
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        summary = write_target_text(
+            data_dir, lang, output, sources=source, max_sentences=max_sentences, seed=seed
+        )
+    except (ValueError, OSError) as err:
+        raise _fail(err) from err
+    _emit("target-text", {"output": str(output), **summary}, stats, t0)
+
+
+@app.command("vector-text")
+def vector_text_cmd(
+    output: Path = typer.Argument(..., help="Tokenised text file to train vectors on"),
+    data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
+    target: list[str] = typer.Option(..., help="Target language (repeatable)"),
+    source: list[str] = typer.Option([], help="Source language (repeatable)"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Text for the multilingual floret vectors (test sentences of every target removed)."""
+    from ..experiments.floret_vectors import write_vector_text
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    summary = write_vector_text(data_dir, output, targets=target, sources=source)
+    _emit("vector-text", {"output": str(output), **summary}, stats, t0)
+
+
+@app.command("train-vectors")
+def train_vectors_cmd(
+    text: Path = typer.Argument(..., exists=True, help="Tokenised text (xner vector-text)"),
+    output: Path = typer.Argument(..., help="floret vectors (.floret) for spacy init vectors"),
+    dim: int = typer.Option(100, help="Vector width"),
+    bucket: int = typer.Option(50_000, help="Hash buckets (rows) of the floret table"),
+    epoch: int = typer.Option(5, help="Training epochs"),
+    minn: int = typer.Option(3, help="Shortest character n-gram"),
+    maxn: int = typer.Option(5, help="Longest character n-gram"),
+    threads: int = typer.Option(1, help="Training threads"),
+    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+) -> None:
+    """Train floret subword vectors; then ``spacy init vectors xx OUT DIR --mode floret``."""
+    from ..experiments.floret_vectors import train_floret
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        summary = train_floret(
+            text,
+            output,
+            dim=dim,
+            bucket=bucket,
+            epoch=epoch,
+            minn=minn,
+            maxn=maxn,
+            threads=threads,
+        )
+    except ImportError as err:
+        raise _fail(err) from err
+    _emit("train-vectors", summary, stats, t0)
+
+
+@app.command("distill-experiment")
+def distill_experiment_cmd(
+    data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
+    target: str = typer.Option(..., help="Target language (masakhaner2/<lang>)"),
+    source: list[str] = typer.Option(
+        ..., help="LANG=MODEL[:LABEL_MAP], repeatable; the order is the order sources are added"
+    ),
+    output: Path = typer.Option(..., help="Result JSON (for xner distill-report)"),
+    corpus_dir: Path = typer.Option(..., help="Silver data, voted data and target text"),
+    training_dir: Path = typer.Option(..., help="One folder per trained model"),
+    vectors: Path | None = typer.Option(None, help="spaCy vectors (spacy init vectors) to use"),
+    weighting: list[str] = typer.Option(
+        ["uniform", "similarity"], help="Teacher weights for distillation (repeatable)"
+    ),
+    teacher_steps: int = typer.Option(500, help="Training steps of teachers and voted students"),
+    student_steps: int = typer.Option(500, help="Training steps of distilled students"),
+    eval_frequency: int = typer.Option(100, help="Steps between silver-dev evaluations"),
+    text_limit: int = typer.Option(5000, help="Unlabelled target sentences (0: all)"),
+    threshold: float = typer.Option(0.5, help="Vote threshold (share of weight)"),
+    order: str = typer.Option(
+        "given",
+        help="given: sources in --source order; agreement: by mean span F1 of each source's "
+        "projections against the others' (label-free)",
+    ),
+    jobs: int = typer.Option(1, help="Models trained at the same time (one process each)"),
+    projection_config: Path = typer.Option(Path("configs/projection.cfg"), exists=True),
+    student_config: Path = typer.Option(Path("configs/student.cfg"), exists=True),
+    distill_config: Path = typer.Option(Path("configs/distill.cfg"), exists=True),
+) -> None:
+    """Teachers per source, voted-projection students and distilled students for k = 1..K."""
+    from ..experiments.distillation import ExperimentSettings, SourceSpec, run_experiment
+    from ..io.atomic import atomic_write
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        settings = ExperimentSettings(
+            data_dir=data_dir,
+            target=target,
+            sources=[SourceSpec.parse(s) for s in source],
+            corpus_dir=corpus_dir,
+            training_dir=training_dir,
+            projection_config=projection_config,
+            student_config=student_config,
+            distill_config=distill_config,
+            teacher_steps=teacher_steps,
+            student_steps=student_steps,
+            eval_frequency=eval_frequency,
+            weightings=tuple(weighting),
+            text_limit=text_limit,
+            vectors=vectors,
+            threshold=threshold,
+            order=order,
+            jobs=jobs,
+        )
+        result = run_experiment(settings, command=shlex.join(["xner", *sys.argv[1:]]))
+    except (ValueError, OSError, RuntimeError) as err:
+        raise _fail(err) from err
+    import json
+
+    with atomic_write(output) as fh:
+        fh.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    summary = {
+        "output": str(output),
+        "models": len(result["rows"]),
+        "f1": {
+            r["name"]: {d: r[d] and round(r[d]["f1"], 4) for d in ("masakhaner", "wikiann")}
+            for r in result["rows"]
+        },
+    }
+    _emit("distill-experiment", summary, None, t0)
+
+
+@app.command("distill-report")
+def distill_report_cmd(
+    results: list[Path] = typer.Argument(..., exists=True, help="xner distill-experiment JSONs"),
+    json_output: Path | None = typer.Option(None, "--json", help="Combined table (JSON)"),
+    markdown_output: Path | None = typer.Option(None, "--markdown", help="Markdown table"),
+    plot: Path | None = typer.Option(None, help="PNG plot of F1 against k"),
+) -> None:
+    """F1 against the number of source languages, in-domain and under domain shift."""
+    from ..evaluation.distill_report import report
+
+    table = report(results, json_path=json_output, markdown_path=markdown_output, plot_path=plot)
+    typer.echo(table["markdown"])

@@ -1,0 +1,109 @@
+"""``xner languages-table``: translate-train for many target languages and variants, one table."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from .app import _emit, _fail, _setup_logging, app
+
+
+@app.command(
+    "languages-table", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def languages_table_cmd(
+    ctx: typer.Context,
+    data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
+    langs: str = typer.Option(
+        ...,
+        help="Target languages, comma-separated (each needs mafand/<src>-<lang>/ and "
+        "masakhaner2/<lang>/test.txt)",
+    ),
+    labeller: list[str] = typer.Option(
+        ...,
+        help="LANG=MODEL[:LABEL_MAP] (map default: conll), repeatable: a source labeller; a "
+        "target uses the first one whose language has parallel text with it",
+    ),
+    variant: list[str] = typer.Option(
+        ...,
+        help="NAME=CONFIG, repeatable: a target training config (e.g. "
+        "cnn=configs/ner_cnn.cfg, encoder=configs/ner_encoder.cfg); all train on the same "
+        "silver data",
+    ),
+    work_dir: Path = typer.Option(..., help="Silver data, models and scores per language"),
+    output: Path = typer.Option(..., help="Result JSON (written after each language)"),
+    markdown: Path | None = typer.Option(
+        None, help="Write the Markdown table here (after each language)"
+    ),
+    projection_config: Path = typer.Option(
+        Path("configs/projection.cfg"), exists=True, help="Labeller/aligner/projector config"
+    ),
+    encoder: str | None = typer.Option(
+        None, help="--paths.encoder of every step: a hub name or local directory"
+    ),
+    steps: int = typer.Option(2000, help="Training steps of each target model"),
+    eval_frequency: int = typer.Option(250, help="Dev evaluation every N steps"),
+    gpu_id: int = typer.Option(-1, help="spacy train --gpu-id (-1: CPU)"),
+    doubtful: str = typer.Option("drop", help="xner convert --doubtful"),
+    direct: bool = typer.Option(
+        True, help="Also score each source labeller on the target test (direct transfer)"
+    ),
+    distil_teachers: str = typer.Option(
+        "",
+        help="Comma-separated teachers of a distilled student (column 'distil'): 'direct' (the "
+        "source labeller) and/or variant names; they label unlabelled target text and the "
+        "student learns their averaged tag distributions (empty: no student)",
+    ),
+    distil_config: Path = typer.Option(
+        Path("configs/student_encoder.cfg"), help="The distilled student's training config"
+    ),
+    text_source: list[str] = typer.Option(
+        ["masakhaner-train"],
+        help="Unlabelled target text for the student (xner target-text --source), repeatable",
+    ),
+) -> None:
+    """For each target language: prepare, label, align, project, convert once (the main job's
+    steps), then train and score every --variant on that silver data, and the source labeller
+    itself (direct transfer); one row per language, with the average. With
+    --distil-teachers, also a student distilled from those teachers on unlabelled target text.
+
+    Each step runs as the same ``xner``/``spacy train`` command the project runs, is skipped
+    when its output exists (resumable) and is timed. Extra ``--section.key value`` options go
+    to every ``spacy train``.
+    """
+    from ..experiments.languages_table import (
+        Labeller,
+        LanguagesSettings,
+        languages_table,
+        parse_variants,
+        run_languages,
+    )
+
+    _setup_logging()
+    t0 = time.perf_counter()
+    try:
+        settings = LanguagesSettings(
+            data_dir=data_dir,
+            languages=[x.strip() for x in langs.split(",") if x.strip()],
+            labellers=[Labeller.parse(v) for v in labeller],
+            variants=parse_variants(variant),
+            work_dir=work_dir,
+            projection_config=projection_config,
+            encoder=encoder,
+            steps=steps,
+            eval_frequency=eval_frequency,
+            gpu_id=gpu_id,
+            doubtful=doubtful,
+            direct=direct,
+            extra_args=list(ctx.args),
+            distil_teachers=[x.strip() for x in distil_teachers.split(",") if x.strip()],
+            distil_config=distil_config,
+            text_sources=text_source,
+        )
+        result = run_languages(settings, output, markdown=markdown)
+    except (ValueError, RuntimeError, OSError) as err:
+        raise _fail(err) from err
+    typer.echo(languages_table(result))
+    _emit("languages-table", {"output": str(output), "languages": settings.languages}, None, t0)
