@@ -1,4 +1,8 @@
-"""Tiny teachers and toy data for the distillation tests (trained in seconds, on CPU)."""
+"""Tiny teachers and toy data for the distillation and experiment tests (trained in seconds).
+
+A plain module, like toy_data.py: tests/distill/conftest.py and tests/experiments/conftest.py
+import its fixtures.
+"""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import spacy
-from conftest import hard_examples, write_lines
+from distill_toys import hard_examples, write_lines
 from spacy.cli.train import train
 from spacy.tokens import DocBin
 

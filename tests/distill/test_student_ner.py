@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import spacy
-from conftest import STUDENT_CONFIG, hard_examples, toy_sentences, train_student
+from distill_toys import STUDENT_CONFIG, hard_examples, toy_sentences, train_student
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 

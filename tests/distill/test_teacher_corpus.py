@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import spacy
-from conftest import STUDENT_CONFIG, toy_sentences, write_lines
+from distill_toys import STUDENT_CONFIG, toy_sentences, write_lines
 from spacy.tokens import Doc, DocBin
 from spacy.util import registry
 

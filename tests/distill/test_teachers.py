@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import spacy
-from conftest import toy_sentences
+from distill_toys import toy_sentences
 from spacy.util import registry
 
 from xner_spacy.distill.tag_sets import TagSet
