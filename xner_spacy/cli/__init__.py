@@ -1,10 +1,17 @@
-"""The ``xner`` command line: one sub-command per step of the pipeline."""
+"""The ``xner`` command line: one sub-command per step, in one module per step group."""
 
-from . import crosslingual_commands as crosslingual  # noqa: F401  (register their sub-commands on the app)
-from . import distill_commands as multisource
-from . import encoder_commands as encoder
-from . import languages_table_command as languages
-from . import package_commands as package
+# Importing the command modules registers their sub-commands on the app.
+from . import (  # noqa: F401
+    crosslingual_commands,
+    distill_commands,
+    encoder_commands,
+    evaluation_commands,
+    languages_table_command,
+    package_commands,
+    projection_eval_commands,
+    silver_commands,
+    translation_commands,
+)
 from .app import app, main
 
 __all__ = ["app", "main"]

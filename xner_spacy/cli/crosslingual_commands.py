@@ -10,7 +10,8 @@ from pathlib import Path
 
 import typer
 
-from .app import _emit, _fail, _setup_logging, app
+from .app import app
+from .common import emit_summary, fail, setup_logging
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
@@ -113,7 +114,7 @@ def crosslingual_cmd(
     from ..experiments.crosslingual import BenchmarkSettings, GoldSplits, run_benchmark
     from ..io.atomic import atomic_write
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         languages = {k: GoldSplits.from_dir(Path(v)) for k, v in _pairs(lang, "--lang")}
@@ -160,7 +161,7 @@ def crosslingual_cmd(
         )
         result = run_benchmark(settings, command=shlex.join(["xner", *sys.argv[1:]]))
     except (ValueError, OSError, RuntimeError) as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     with atomic_write(output) as fh:
         fh.write(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     summary = {
@@ -173,7 +174,7 @@ def crosslingual_cmd(
             for r in result["rows"]
         },
     }
-    _emit("crosslingual", summary, None, t0)
+    emit_summary("crosslingual", summary, None, t0)
 
 
 @app.command("crosslingual-report")
@@ -191,5 +192,5 @@ def crosslingual_report_cmd(
             results, json_path=json_output, markdown_path=markdown_output, plot_path=plot
         )
     except (ValueError, KeyError) as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     typer.echo(table["markdown"])

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import typer
 
-from .app import _emit, _fail, _setup_logging, app
+from .app import app
+from .common import emit_summary, fail, setup_logging
 
 
 @app.command("prepare-ntrex")
@@ -32,13 +33,13 @@ def prepare_ntrex_cmd(
     """NTREX-128 src–tgt lines → pair records (one id per line for all sources), tests removed."""
     from ..runner.multisource_steps import prepare_ntrex
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         summary = prepare_ntrex(data_dir, src, tgt, output, exclude=exclude, limit=limit)
     except (ValueError, OSError) as err:
-        raise _fail(err) from err
-    _emit("prepare-ntrex", {"output": str(output), **summary}, stats, t0)
+        raise fail(err) from err
+    emit_summary("prepare-ntrex", {"output": str(output), **summary}, stats, t0)
 
 
 def _weights(text: str | None, n: int) -> list[float] | None:
@@ -70,7 +71,7 @@ def vote_cmd(
     """
     from ..runner.multisource_steps import vote_records
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         summary = vote_records(
@@ -81,8 +82,8 @@ def vote_cmd(
             min_votes=min_votes,
         )
     except (ValueError, OSError) as err:
-        raise _fail(err) from err
-    _emit("vote", {"output": str(output), **summary}, stats, t0)
+        raise fail(err) from err
+    emit_summary("vote", {"output": str(output), **summary}, stats, t0)
 
 
 @app.command("target-text")
@@ -100,15 +101,15 @@ def target_text_cmd(
     """Unlabelled target sentences for distillation; MasakhaNER/WikiANN test sentences removed."""
     from ..experiments.unlabelled_text import write_target_text
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         summary = write_target_text(
             data_dir, lang, output, sources=source, max_sentences=max_sentences, seed=seed
         )
     except (ValueError, OSError) as err:
-        raise _fail(err) from err
-    _emit("target-text", {"output": str(output), **summary}, stats, t0)
+        raise fail(err) from err
+    emit_summary("target-text", {"output": str(output), **summary}, stats, t0)
 
 
 @app.command("vector-text")
@@ -122,10 +123,10 @@ def vector_text_cmd(
     """Text for the multilingual floret vectors (test sentences of every target removed)."""
     from ..experiments.floret_vectors import write_vector_text
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     summary = write_vector_text(data_dir, output, targets=target, sources=source)
-    _emit("vector-text", {"output": str(output), **summary}, stats, t0)
+    emit_summary("vector-text", {"output": str(output), **summary}, stats, t0)
 
 
 @app.command("train-vectors")
@@ -143,7 +144,7 @@ def train_vectors_cmd(
     """Train floret subword vectors; then ``spacy init vectors xx OUT DIR --mode floret``."""
     from ..experiments.floret_vectors import train_floret
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         summary = train_floret(
@@ -157,8 +158,8 @@ def train_vectors_cmd(
             threads=threads,
         )
     except ImportError as err:
-        raise _fail(err) from err
-    _emit("train-vectors", summary, stats, t0)
+        raise fail(err) from err
+    emit_summary("train-vectors", summary, stats, t0)
 
 
 @app.command("distill-experiment")
@@ -194,7 +195,7 @@ def distill_experiment_cmd(
     from ..experiments.distillation import ExperimentSettings, SourceSpec, run_experiment
     from ..io.atomic import atomic_write
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         settings = ExperimentSettings(
@@ -218,7 +219,7 @@ def distill_experiment_cmd(
         )
         result = run_experiment(settings, command=shlex.join(["xner", *sys.argv[1:]]))
     except (ValueError, OSError, RuntimeError) as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     import json
 
     with atomic_write(output) as fh:
@@ -231,7 +232,7 @@ def distill_experiment_cmd(
             for r in result["rows"]
         },
     }
-    _emit("distill-experiment", summary, None, t0)
+    emit_summary("distill-experiment", summary, None, t0)
 
 
 @app.command("distill-report")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import typer
 
-from .app import _emit, _fail, _setup_logging, app
+from .app import app
+from .common import emit_summary, fail, setup_logging
 
 #: a Hugging Face encoder directory holds config.json, one of these weights files and one of
 #: these tokenizer files (what AutoModel/AutoTokenizer load)
@@ -61,23 +62,23 @@ def get_encoder_cmd(
     stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
 ) -> None:
     """Check the encoder; where it is a missing local directory, write it with --converter."""
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     path = Path(encoder)
     if when_used_by:
         missing = [str(p) for p in when_used_by if not p.is_file()]
         if missing:
-            raise _fail(ValueError(f"--when-used-by: no such config: {', '.join(missing)}"))
+            raise fail(ValueError(f"--when-used-by: no such config: {', '.join(missing)}"))
         if not any(config_reads(p) for p in when_used_by):
             summary = {"encoder": encoder, "action": "not needed",
                        "configs": [str(p) for p in when_used_by]}  # fmt: skip
-            _emit("get-encoder", summary, stats, t0)
+            emit_summary("get-encoder", summary, stats, t0)
             return
     if encoder_dir_complete(path):
-        _emit("get-encoder", {"encoder": encoder, "action": "present"}, stats, t0)
+        emit_summary("get-encoder", {"encoder": encoder, "action": "present"}, stats, t0)
         return
     if converter is None or not converter.is_file():
-        raise _fail(
+        raise fail(
             ValueError(
                 f"{encoder}: not a complete encoder directory, and no converter script "
                 f"({converter}) to write one. With hub access, name a model instead "
@@ -85,7 +86,7 @@ def get_encoder_cmd(
             )
         )
     if path.exists():  # never replaced: it may be someone's half-copied model
-        raise _fail(ValueError(f"{encoder} exists but is not a complete encoder directory"))
+        raise fail(ValueError(f"{encoder} exists but is not a complete encoder directory"))
     tmp = path.with_name(path.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)  # left by an interrupted earlier run
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -95,7 +96,7 @@ def get_encoder_cmd(
     if proc.returncode != 0 or not encoder_dir_complete(tmp):
         shutil.rmtree(tmp, ignore_errors=True)
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        raise _fail(
+        raise fail(
             RuntimeError(
                 f"{converter} did not write a complete encoder directory "
                 f"(exit {proc.returncode}): " + " | ".join(tail)
@@ -103,4 +104,4 @@ def get_encoder_cmd(
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, path)  # the directory appears complete or not at all
-    _emit("get-encoder", {"encoder": encoder, "action": "converted"}, stats, t0)
+    emit_summary("get-encoder", {"encoder": encoder, "action": "converted"}, stats, t0)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from .app import _emit, _fail, _setup_logging, app
+from .app import app
+from .common import emit_summary, fail, setup_logging
 
 
 @app.command(
@@ -81,7 +82,7 @@ def languages_table_cmd(
         run_languages,
     )
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         settings = LanguagesSettings(
@@ -104,6 +105,8 @@ def languages_table_cmd(
         )
         result = run_languages(settings, output, markdown=markdown)
     except (ValueError, RuntimeError, OSError) as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     typer.echo(languages_table(result))
-    _emit("languages-table", {"output": str(output), "languages": settings.languages}, None, t0)
+    emit_summary(
+        "languages-table", {"output": str(output), "languages": settings.languages}, None, t0
+    )

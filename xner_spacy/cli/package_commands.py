@@ -15,7 +15,8 @@ from typing import Any
 
 import typer
 
-from .app import _emit, _fail, _setup_logging, app
+from .app import app
+from .common import emit_summary, fail, setup_logging
 
 logger = logging.getLogger("xner_spacy")
 
@@ -115,7 +116,7 @@ def package_meta_cmd(
         data = _meta(model, metrics, meta, parallel, labeller, labeller_data, labeller_base,
                      labeller_config, projection_config, test_name)  # fmt: skip
     except (PackagingError, OSError) as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     write_meta(data, output)
     typer.echo(f"gold F1 {100 * data['performance']['ents_f']:.1f} → {output}")
 
@@ -146,14 +147,14 @@ def package_cmd(
 
     from ..packaging.model_card import PackagingError, package
 
-    _setup_logging()
+    setup_logging()
     t0 = time.perf_counter()
     try:
         data = _meta(model, metrics, meta, parallel, labeller, labeller_data, labeller_base,
                      labeller_config, projection_config, test_name)  # fmt: skip
         wheel = package(model, output_dir, data, name=name, version=version)
     except (PackagingError, OSError) as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     summary = {
         "wheel": str(wheel),
         "gold_test": data["performance"]["gold_test"]["name"],
@@ -161,4 +162,4 @@ def package_cmd(
         "silver_dev_f1": data["performance"].get("silver_dev", {}).get("ents_f"),
         "sources": [s["name"] for s in data["sources"]],
     }
-    _emit("package", summary, stats, t0)
+    emit_summary("package", summary, stats, t0)

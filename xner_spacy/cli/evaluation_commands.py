@@ -1,0 +1,147 @@
+"""Scoring and reporting: evaluate a pipeline on gold data, the metrics table, timed steps."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from .app import app
+from .common import (
+    ALLOW_EMPTY_OPT,
+    EXTRA_ARGS,
+    GOLD_LABEL_MAP_HELP,
+    MOJIBAKE_OPT,
+    UNKNOWN_LABELS_OPT,
+    check_choice,
+    emit_summary,
+    fail,
+    parse_gold_label_map,
+    parse_label_list,
+    setup_logging,
+)
+
+
+@app.command("evaluate", context_settings=EXTRA_ARGS)
+def evaluate_cmd(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="Pipeline name or path"),
+    test: Path = typer.Argument(..., exists=True, help="Gold CoNLL test file"),
+    output: Path | None = typer.Option(None, help="Write metrics JSON here"),
+    labels: str = typer.Option("PER,ORG,LOC", help="Comma-separated labels scored"),
+    label_map: str = typer.Option(
+        "identity", help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)"
+    ),
+    ignore_labels: str = typer.Option(
+        "DATE,MISC",
+        help="Gold entity types that are known but not scored, comma-separated (MasakhaNER's "
+        "DATE, CoNLL's MISC); any other type outside --labels is unknown",
+    ),
+    gold_label_map: str = typer.Option("", help=GOLD_LABEL_MAP_HELP),
+    unknown_labels: str = UNKNOWN_LABELS_OPT,
+    skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed gold lines"),
+    allow_empty: bool = ALLOW_EMPTY_OPT,
+    mojibake: str = MOJIBAKE_OPT,
+) -> None:
+    """Exact-span P/R/F1 (micro and per label) of a pipeline on gold data; DATE etc. ignored.
+
+    Gold entity types must be in --labels or --ignore-labels (after --gold-label-map): any
+    other is an error naming file:line, or with --unknown-labels drop, dropped and counted.
+    Extra ``--section.key value`` options override the pipeline's config as it loads, e.g.
+    ``--components.xner_encoder.quantize int8`` (int8 encoder on CPU). The output also has
+    the prediction time and words/s (loading excluded).
+    """
+    from spacy.cli._util import parse_config_overrides
+
+    from ..evaluation.pipeline_scores import evaluate_pipeline
+    from ..io.conll import UNKNOWN_LABELS, read_conll
+    from ..io.errors import ReadStats
+    from ..io.mojibake import MODES
+    from ..labelling.label_maps import get_label_map
+    from ..labelling.spacy_labeller import load_pipeline
+
+    setup_logging()
+    t0 = time.perf_counter()
+    label_set = parse_label_list(labels)
+    read_stats = ReadStats()
+    sents = read_conll(
+        test,
+        labels={*label_set, *parse_label_list(ignore_labels)},
+        label_map=parse_gold_label_map(gold_label_map),
+        skip_malformed=skip_malformed,
+        stats=read_stats,
+        unknown_labels=check_choice("--unknown-labels", unknown_labels, UNKNOWN_LABELS),
+        mojibake=check_choice("--mojibake", mojibake, MODES),
+    )
+    gold = [(s.words, s.ents) for s in sents]
+    if not gold and not allow_empty:
+        raise fail(ValueError(f"{test} has no sentences; pass --allow-empty to accept"))
+    overrides = parse_config_overrides(list(ctx.args))
+    nlp = load_pipeline(model, config=overrides) if overrides else load_pipeline(model)
+    t_predict = time.perf_counter()
+    metrics = evaluate_pipeline(nlp, gold, label_set, get_label_map(label_map))
+    predict_s = time.perf_counter() - t_predict
+    n_words = sum(len(words) for words, _ in gold)
+    summary = {
+        "model": model,
+        "test": str(test),
+        "labels": label_set,
+        **metrics,
+        "config_overrides": overrides,
+        "predict_seconds": round(predict_s, 2),
+        "words_per_s": round(n_words / predict_s, 1) if predict_s > 0 else None,
+        "dropped_labels": dict(read_stats.dropped_labels),
+        "skipped_lines": dict(read_stats.skipped),
+        "mojibake_lines": read_stats.mojibake,
+    }
+    emit_summary("evaluate", summary, output, t0)
+
+
+@app.command("report")
+def report_cmd(
+    metrics: list[Path] = typer.Argument(..., help="Metrics JSON files from `xner evaluate`"),
+    timings: Path | None = typer.Option(None, help="Timing log from `xner timed`"),
+    output: Path | None = typer.Option(None, help="Write the Markdown table here"),
+) -> None:
+    """Markdown table of P/R/F1 (×100) per metrics file, with per-label F1, and step timings."""
+    from ..evaluation.metrics_tables import metrics_table, timings_table
+
+    table = metrics_table(metrics)
+    if timings is not None:
+        table += "\n\n" + timings_table(timings)
+    typer.echo(table)
+    if output is not None:
+        from ..io.atomic import atomic_write
+
+        with atomic_write(output) as fh:
+            fh.write(table + "\n")
+
+
+@app.command("timed", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def timed_cmd(
+    ctx: typer.Context,
+    name: str = typer.Option(..., help="Step name to log"),
+    log: Path = typer.Option(..., help="JSONL timing log to append to"),
+) -> None:
+    """Run a command (after ``--``), print and log its wall time; exit with its status."""
+    import shlex
+    import subprocess
+
+    cmd = list(ctx.args)
+    t0 = time.perf_counter()
+    code = subprocess.call(cmd)
+    seconds = round(time.perf_counter() - t0, 1)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "step": name,
+        "seconds": seconds,
+        "status": code,
+        "time": time.time(),
+        "command": shlex.join(cmd),
+    }
+    with log.open("a", encoding="utf8") as fh:  # an append-only log: one line per run
+        fh.write(json.dumps(entry) + "\n")
+    typer.secho(f"⏱ {name}: {seconds:.1f} s (exit {code})", fg=typer.colors.CYAN, err=True)
+    raise typer.Exit(code)
