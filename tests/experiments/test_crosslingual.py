@@ -14,11 +14,11 @@ import spacy
 from spacy.tokens import DocBin
 from toy_data import synthetic_pairs, write_conll
 
-from xner_spacy.experiments.crosslingual import (
+from xner_spacy.experiments.crosslingual import student_jobs
+from xner_spacy.experiments.crosslingual_data import (
     BenchmarkSettings,
     GoldSplits,
     build_language,
-    student_jobs,
     words_key,
 )
 from xner_spacy.io.conll import read_conll

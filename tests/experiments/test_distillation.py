@@ -100,7 +100,7 @@ def test_bad_settings(tmp_path: Path) -> None:
 
 
 def test_data_steps_resume_unless_params_change_or_an_earlier_step_ran(tmp_path: Path) -> None:
-    from xner_spacy.experiments.distillation import _step
+    from xner_spacy.experiments.job_running import cached_step
 
     calls: list[str] = []
 
@@ -113,11 +113,11 @@ def test_data_steps_resume_unless_params_change_or_an_earlier_step_ran(tmp_path:
         return run
 
     out, log = tmp_path / "a.txt", {}
-    assert _step(out, "a", make("a", out), log, {"limit": 1}) is True
-    assert _step(out, "a", make("a", out), log, {"limit": 1}) is False  # resumed
+    assert cached_step(out, "a", make("a", out), log, {"limit": 1}) is True
+    assert cached_step(out, "a", make("a", out), log, {"limit": 1}) is False  # resumed
     assert log["a"]["params"] == {"limit": 1}
-    assert _step(out, "a", make("a", out), log, {"limit": 2}) is True  # params changed
-    assert _step(out, "a", make("a", out), log, {"limit": 2}, force=True) is True
+    assert cached_step(out, "a", make("a", out), log, {"limit": 2}) is True  # params changed
+    assert cached_step(out, "a", make("a", out), log, {"limit": 2}, force=True) is True
     assert calls == ["a", "a", "a"]
 
 

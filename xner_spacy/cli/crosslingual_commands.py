@@ -111,7 +111,8 @@ def crosslingual_cmd(
     jobs: int = typer.Option(1, help="Models trained at the same time (one process each)"),
 ) -> None:
     """Direct transfer, hard- and soft-label students, multi-source students for k = 1..K."""
-    from ..experiments.crosslingual import BenchmarkSettings, GoldSplits, run_benchmark
+    from ..experiments.crosslingual import run_benchmark
+    from ..experiments.crosslingual_data import BenchmarkSettings, GoldSplits
     from ..io.atomic import atomic_write
 
     setup_logging()

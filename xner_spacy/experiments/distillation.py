@@ -30,22 +30,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from ..io.atomic import atomic_write
+from .job_running import cached_step, count_docs, map_jobs, run_logged
 
 logger = logging.getLogger("xner_spacy")
-T = TypeVar("T")
-R = TypeVar("R")
 
 #: The entity labels every student predicts (the source corpora's; MasakhaNER's DATE is not
 #: projected and not scored).
@@ -140,42 +135,11 @@ def _voted_dir(settings: ExperimentSettings, k: int) -> Path:
     return settings.corpus_dir / "voted" / f"k{k}"
 
 
-def _step(
-    path: Path,
-    name: str,
-    run: Callable[[], dict[str, Any]],
-    log: dict[str, Any],
-    params: dict[str, Any] | None = None,
-    force: bool = False,
-) -> bool:
-    """Run a data step unless its output exists with the same ``params`` (resumable).
-
-    The step's counts (and ``params``) are kept beside the output and in ``log``. Returns
-    whether it ran, so the steps after it run again too (``force``).
-    """
-    stats = path.with_name(path.name + ".stats.json")
-    params = json.loads(json.dumps(params or {}, default=str))
-    if path.exists() and stats.is_file() and not force:
-        saved = json.loads(stats.read_text(encoding="utf8"))
-        if saved.get("params", {}) == params:
-            log[name] = saved
-            return False
-    t0 = time.perf_counter()
-    counts = run()
-    counts["params"] = params
-    counts["seconds"] = round(time.perf_counter() - t0, 1)
-    with atomic_write(stats) as fh:
-        fh.write(json.dumps(counts, ensure_ascii=False, default=str) + "\n")
-    log[name] = counts
-    logger.info("%s: %s", name, {k: v for k, v in counts.items() if not isinstance(v, list)})
-    return True
-
-
 def build_silver(settings: ExperimentSettings, source: SourceSpec) -> dict[str, Any]:
     """NTREX-128 pairs → labelled → aligned → projected → train/dev DocBins for one source."""
     from spacy.util import load_config
 
-    from ..io.parallel import _pair_dir
+    from ..io.parallel import pair_dir
     from ..labelling.spacy_labeller import SpacyLabeller
     from ..registry import resolve_section
     from ..runner.batch_steps import align_records, convert_records, label_records, prepare_parallel
@@ -189,27 +153,28 @@ def build_silver(settings: ExperimentSettings, source: SourceSpec) -> dict[str, 
     log: dict[str, Any] = {"labeller": asdict(source)}
     pairs, labelled = folder / "pairs.jsonl", folder / "labelled.jsonl"
     aligned, projected = folder / "aligned.jsonl", folder / "projected.jsonl"
-    ran = _step(pairs, "prepare", partial(prepare_ntrex, data, src, tgt, pairs), log)
+    ran = cached_step(pairs, "prepare", partial(prepare_ntrex, data, src, tgt, pairs), log)
     labeller = SpacyLabeller(model=source.model, label_map=source.label_map)
     label = partial(label_records, pairs, labelled, labeller)
-    ran = _step(labelled, "label", label, log, asdict(source), force=ran)
+    ran = cached_step(labelled, "label", label, log, asdict(source), force=ran)
     extra: list[Path] = []
     try:
-        _pair_dir(Path(data), src, tgt)
+        pair_dir(Path(data), src, tgt)
     except FileNotFoundError:
         log["aligner_extra"] = "none: no MAFAND-MT pair"
     else:
         mafand = folder / "mafand_pairs.jsonl"
-        _step(mafand, "prepare_mafand", partial(prepare_parallel, data, src, tgt, mafand), log)
+        prepare = partial(prepare_parallel, data, src, tgt, mafand)
+        cached_step(mafand, "prepare_mafand", prepare, log)
         extra = [mafand]
     aligner, projector = resolve_section(cfg, "aligner"), resolve_section(cfg, "projector")
     align = partial(align_records, labelled, aligned, aligner, extra=extra)
-    ran = _step(aligned, "align", align, log, force=ran)
-    ran = _step(
+    ran = cached_step(aligned, "align", align, log, force=ran)
+    ran = cached_step(
         projected, "project", partial(project, aligned, projected, projector), log, force=ran
     )
     convert = partial(convert_records, projected, folder, doubtful=settings.doubtful)
-    ran = _step(folder / "train.spacy", "convert", convert, log, force=ran)
+    ran = cached_step(folder / "train.spacy", "convert", convert, log, force=ran)
     log["rebuilt"] = ran
     return log
 
@@ -226,9 +191,9 @@ def build_votes(settings: ExperimentSettings, k: int, force: bool = False) -> di
     log: dict[str, Any] = {}
     params = {"inputs": inputs, "threshold": settings.threshold}
     vote = partial(vote_records, inputs, voted, threshold=settings.threshold)
-    ran = _step(voted, "vote", vote, log, params, force=force)
+    ran = cached_step(voted, "vote", vote, log, params, force=force)
     convert = partial(convert_records, voted, folder, doubtful=settings.doubtful)
-    _step(folder / "train.spacy", "convert", convert, log, force=ran)
+    cached_step(folder / "train.spacy", "convert", convert, log, force=ran)
     return log
 
 
@@ -238,7 +203,7 @@ def build_text(settings: ExperimentSettings) -> dict[str, Any]:
 
     path = settings.corpus_dir / "unlabelled.txt"
     log: dict[str, Any] = {}
-    _step(
+    cached_step(
         path,
         "target_text",
         partial(
@@ -387,15 +352,6 @@ def _write_config(settings: ExperimentSettings, job: TrainJob, folder: Path) -> 
     return path
 
 
-def _run(cmd: list[str], log: Path) -> None:
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    with log.open("w", encoding="utf8") as fh:
-        code = subprocess.call(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
-    if code != 0:
-        tail = log.read_text(encoding="utf8", errors="replace")[-2000:]
-        raise RuntimeError(f"{' '.join(cmd)} failed ({code}); {log}:\n{tail}")
-
-
 def run_job(settings: ExperimentSettings, job: TrainJob) -> dict[str, Any]:
     """Train (unless ``model-best`` exists) and score one model; returns its result row."""
     folder = _model_dir(settings, job.name)
@@ -414,10 +370,10 @@ def run_job(settings: ExperimentSettings, job: TrainJob) -> dict[str, Any]:
         config = _write_config(settings, job, folder)
         logger.info("training %s", job.name)
         cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(folder)]
-        _run(cmd, folder / "train.log")
+        run_logged(cmd, folder / "train.log")
     row["train_seconds"] = round(time.perf_counter() - t0, 1)
     if job.train_docs is not None:
-        row["train_docs"] = _count_docs(job.train_docs)
+        row["train_docs"] = count_docs(job.train_docs)
     for domain, test in eval_sets(settings.data_dir, settings.target).items():
         if test is None:
             row[domain] = None
@@ -434,7 +390,7 @@ def run_job(settings: ExperimentSettings, job: TrainJob) -> dict[str, Any]:
                 "--output",
                 str(out),
             ]
-            _run(cmd, folder / f"evaluate_{domain}.log")
+            run_logged(cmd, folder / f"evaluate_{domain}.log")
         metrics = json.loads(out.read_text(encoding="utf8"))
         row[domain] = {key: metrics[key] for key in ("precision", "recall", "f1")}
         row[domain]["per_label"] = {
@@ -447,20 +403,6 @@ def run_job(settings: ExperimentSettings, job: TrainJob) -> dict[str, Any]:
         {d: row[d] and round(row[d]["f1"], 4) for d in ("masakhaner", "wikiann")},
     )
     return row
-
-
-def _count_docs(path: Path) -> int:
-    from spacy.tokens import DocBin
-
-    return len(DocBin().from_disk(path))
-
-
-def map_jobs(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """``[fn(item) ...]``, ``jobs`` at a time (threads: each item runs its own process)."""
-    if jobs <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(jobs) as pool:
-        return list(pool.map(fn, items))
 
 
 def _run_all(settings: ExperimentSettings, jobs: list[TrainJob]) -> list[dict[str, Any]]:

@@ -28,12 +28,12 @@ from .unlabelled_text import target_sentences
 
 def _source_lines(data_dir: Path, lang: str, counts: dict[str, Any]) -> Iterator[str]:
     """NTREX-128 and the source NER train split of a source language."""
-    from ..io.parallel import _clean_lines
+    from ..io.parallel import clean_lines
 
     ntrex = data_dir / "ntrex128" / f"{to_iso3(lang)}.txt"
     n = 0
     if ntrex.is_file():
-        for n, line in enumerate(_clean_lines(ntrex), start=1):  # noqa: B007
+        for n, line in enumerate(clean_lines(ntrex), start=1):  # noqa: B007
             yield line
     counts[f"{lang}:ntrex"] = n
     train = data_dir / "source_ner" / lang / "train.txt"

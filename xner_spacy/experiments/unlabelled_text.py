@@ -17,7 +17,7 @@ from typing import Any
 
 from ..io.atomic import atomic_write
 from ..io.conll import read_conll
-from ..io.parallel import SPLITS, _clean_lines
+from ..io.parallel import SPLITS, clean_lines
 from ..runner.batch_steps import HeldOutFilter, held_out_files
 from ..text import loose_key
 
@@ -33,7 +33,7 @@ def _mafand_lines(data_dir: Path, lang: str) -> Iterator[str]:
         for split in SPLITS:
             path = folder / f"{split}.{lang}"
             if path.is_file():
-                yield from _clean_lines(path)
+                yield from clean_lines(path)
 
 
 def _masakhaner_train_lines(data_dir: Path, lang: str) -> Iterator[str]:
@@ -49,7 +49,7 @@ def _ntrex_lines(data_dir: Path, lang: str) -> Iterator[str]:
 
     path = data_dir / "ntrex128" / f"{to_iso3(lang)}.txt"
     if path.is_file():
-        yield from _clean_lines(path)
+        yield from clean_lines(path)
 
 
 _READERS = {

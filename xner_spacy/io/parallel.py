@@ -24,7 +24,7 @@ class ParallelLine:
     line: int
 
 
-def _clean_lines(path: Path, check: MojibakeCheck | None = None) -> Iterator[str]:
+def clean_lines(path: Path, check: MojibakeCheck | None = None) -> Iterator[str]:
     """Stream a file's lines NFC-normalised and stripped, raising on invalid UTF-8.
 
     Mojibake is counted by ``check``; without one, it is logged when the file is read.
@@ -66,7 +66,7 @@ def read_multiparallel(
     norm = {k: Path(p) for k, p in paths.items()}
     keys = list(norm)
     checks = [MojibakeCheck(norm[k], mojibake) for k in keys]
-    streams = [_clean_lines(norm[k], check) for k, check in zip(keys, checks, strict=True)]
+    streams = [clean_lines(norm[k], check) for k, check in zip(keys, checks, strict=True)]
     for line_no, row in enumerate(zip_longest(*streams), start=1):
         if any(v is None for v in row):
             ended = [k for k, v in zip(keys, row, strict=True) if v is None]
@@ -98,7 +98,7 @@ def read_parallel(
         yield ParallelLine(row["src"], row["tgt"], str(src_path), line_no)
 
 
-def _pair_dir(data_dir: Path, src: str, tgt: str) -> Path:
+def pair_dir(data_dir: Path, src: str, tgt: str) -> Path:
     """The MAFAND folder for a language pair (``src-tgt`` or ``tgt-src``), or an error."""
     root = data_dir / "mafand"
     for name in (f"{src}-{tgt}", f"{tgt}-{src}"):
@@ -112,7 +112,7 @@ def _pair_dir(data_dir: Path, src: str, tgt: str) -> Path:
 
 def mafand_splits(data_dir: Path | str, src: str, tgt: str) -> list[tuple[str, Path, Path]]:
     """List ``(split, src_file, tgt_file)`` for each MAFAND-MT split present for a pair."""
-    folder = _pair_dir(Path(data_dir), src, tgt)
+    folder = pair_dir(Path(data_dir), src, tgt)
     found = []
     for split in SPLITS:
         src_file, tgt_file = folder / f"{split}.{src}", folder / f"{split}.{tgt}"

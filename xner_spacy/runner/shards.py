@@ -22,24 +22,15 @@ the records with its field filled in, run by :func:`map_records` with a :class:`
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import ctypes
-import ctypes.util
 import dataclasses
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
 import shutil
-import signal
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -49,6 +40,13 @@ from ..io.atomic import atomic_write
 from ..io.errors import ReadStats
 from ..io.records import read_numbered_records, write_records
 from ..types import PairRecord
+from .local_executor import Executor, LocalExecutor
+from .shard_fingerprints import (
+    canonical_json,
+    file_sha256,
+    files_digest,
+    fingerprint,
+)
 
 logger = logging.getLogger("xner_spacy")
 
@@ -142,7 +140,7 @@ class Part:
     """A step's part, built lazily where a shard runs (and cached per process and thread)."""
 
     def build(self) -> Any:
-        key = _canonical(self.describe())
+        key = canonical_json(self.describe())
         cache: dict[str, Any] | None = getattr(_PART_CACHE, "parts", None)
         if cache is None:
             cache = _PART_CACHE.parts = {}
@@ -226,76 +224,7 @@ def as_part(obj: Any) -> Part:
     return obj if isinstance(obj, Part) else Ready(obj)
 
 
-def files_digest(value: Any, max_files: int = 1_000) -> list[list[Any]]:
-    """``[path, size, mtime_ns]`` of every file a config value names (directories walked).
-
-    Part of the fingerprint, so a model retrained at the same path invalidates old shards.
-    The working directory and its ancestors are never walked: ``"."`` in a config is
-    punctuation, not the project.
-    """
-    found: list[list[Any]] = []
-    here = Path.cwd().resolve()
-    for text in _strings(value):
-        path = Path(text)
-        with contextlib.suppress(OSError, ValueError):
-            if path.is_file():
-                found.append(_stat(path))
-            elif path.is_dir() and path.resolve() not in (here, *here.parents):
-                found.extend(_stat(p) for p in _files_under(path, max_files))
-    return found
-
-
-def _files_under(root: Path, limit: int) -> Iterator[Path]:
-    """The first ``limit`` files under ``root`` in a stable (sorted) walk."""
-    n = 0
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            if n == limit:
-                return
-            n += 1
-            yield Path(folder) / name
-
-
-def _stat(path: Path) -> list[Any]:
-    st = path.stat()
-    return [str(path), st.st_size, st.st_mtime_ns]
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        if value.strip() and len(value) < 4096:
-            yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _strings(v)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
-
-
-def fingerprint(step: str, part: Part | None, params: Mapping[str, Any]) -> str:
-    """Hash of everything besides the input that decides a step's output."""
-    from .. import __version__
-
-    described = None if part is None else part.describe()
-    payload = {"step": step, "version": __version__, "part": described, "params": dict(params)}
-    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
-
-
 # --- the shard folder: manifest, shard outputs, completion markers ---------------------------
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_json(path: Path) -> Any:
@@ -421,69 +350,6 @@ def run_shard(job: ShardJob, shard: Shard) -> Counts:
         counts["skipped_lines"] = dict(stats.skipped)
     store.commit(shard, job.suffixes, counts)
     return counts
-
-
-class Executor(Protocol):
-    """Maps a picklable function over shards; results in input order, first error raised."""
-
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
-
-
-#: prctl(2) option: the signal the kernel sends this process when its parent dies (Linux).
-_PR_SET_PDEATHSIG = 1
-
-
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    """Worker initializer: end this worker as soon as the process that started it is gone.
-
-    A killed main process (``SIGKILL``: no cleanup) would otherwise leave its workers running
-    the shards already queued and then blocked on the task pipe for good, each holding a
-    loaded model. On Linux the kernel sends ``SIGKILL`` on the parent's death
-    (``PR_SET_PDEATHSIG``); on every POSIX system a daemon thread also checks every
-    ``interval`` seconds that the parent is still this process's parent (an orphan is
-    re-parented, so its parent id changes). Windows has neither; there workers still outlive
-    a killed main process.
-    """
-    if sys.platform == "win32":
-        return
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the kernel watch was set up
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)  # no cleanup: the shard in progress stays incomplete, as after a kill
-
-    threading.Thread(target=watch, name="xner-parent-watch", daemon=True).start()
-
-
-@dataclass(frozen=True)
-class LocalExecutor:
-    """Runs shards in this process, or in ``n_process`` spawned worker processes.
-
-    Workers end with the main process, even when it is killed (see :func:`_exit_with_parent`).
-    """
-
-    n_process: int = 1
-
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        if self.n_process <= 1 or len(items) <= 1:
-            return [fn(item) for item in items]
-        context = multiprocessing.get_context("spawn")  # fork is unsafe with threads and torch
-        workers = min(self.n_process, len(items))
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
-        ) as pool:
-            futures = [pool.submit(fn, item) for item in items]
-            try:
-                return [f.result() for f in futures]
-            except BaseException:
-                pool.shutdown(cancel_futures=True)  # running shards finish and stay complete
-                raise
 
 
 @dataclass(frozen=True)
