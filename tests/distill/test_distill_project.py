@@ -1,4 +1,4 @@
-"""project.yml's distill-experiment workflow: its commands exist and call real sub-commands."""
+"""projects/distill's workflow: its commands exist and call real sub-commands."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_distill_workflow_commands_exist_and_use_known_subcommands() -> None:
-    config = load_project_config(REPO)
+    config = load_project_config(REPO / "projects/distill")
     commands = {c["name"]: c for c in config["commands"]}
-    workflow = config["workflows"]["distill-experiment"]
+    workflow = config["workflows"]["all"]
     assert set(workflow) <= set(commands)
     known = set(get_command(app).commands)  # type: ignore[attr-defined]
     for name in workflow + ["distill-run"]:

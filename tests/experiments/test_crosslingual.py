@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_plan_full_and_short_variants(tmp_path: Path) -> None:
         ({"weightings": ("softmax",)}, "unknown weighting"),
         ({"targets": ["fr"]}, "no data for"),
         ({"sources": ["de"], "targets": ["de"]}, "no source other than itself"),
-        ({"shift": {"xx": [Path("x")]}}, "no --lang data"),
+        ({"shift": {"xx": [Path("x")]}}, r"\[benchmark.shift\] names \[.xx.\], not in"),
     ],
 )
 def test_settings_errors(tmp_path: Path, change: dict[str, object], message: str) -> None:
@@ -141,7 +142,7 @@ def _run(cmd: list[str]) -> str:
 
 @pytest.mark.slow
 def test_conll_xl_workflow_end_to_end(tmp_path: Path) -> None:
-    """conll-xl-run and conll-xl-report through spacy project, with a tiny encoder and CNNs."""
+    """projects/conll-xl's conll-xl-run and conll-xl-report, with a tiny encoder and CNNs."""
     pytest.importorskip("transformers")
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
@@ -150,10 +151,9 @@ def test_conll_xl_workflow_end_to_end(tmp_path: Path) -> None:
     data = toy_conll_dir(tmp_path / "data")
     encoder = save_tiny_xlmr(tmp_path / "tiny-encoder-8", num_layers=8)
     project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(REPO / "project.yml", project)
-    shutil.copytree(REPO / "configs", project / "configs")
+    shutil.copytree(REPO / "projects/conll-xl", project)  # project.yml and configs/conll_xl.cfg
     args = ["--vars.data_dir", str(data), "--vars.encoder", str(encoder),
+            "--vars.configs", str(REPO / "configs"),
             "--vars.xl_targets", "de", "--vars.xl_sources", "en,es",
             "--vars.xl_variants", "encoder,cnn", "--vars.xl_teacher_steps", "20",
             "--vars.xl_student_steps", "20", "--vars.xl_eval_frequency", "10",
@@ -195,3 +195,61 @@ def test_conll_xl_workflow_end_to_end(tmp_path: Path) -> None:
     md = (project / "metrics/conll_xl_table.md").read_text("utf8")
     assert "| encoder | soft k=1 |" in md and "Wu et al. 2020" in md
     assert (project / "metrics/conll_xl_f1.png").stat().st_size > 1000
+
+
+def test_the_shipped_benchmark_configs_read_into_settings_with_overrides(tmp_path: Path) -> None:
+    """conll_xl.cfg and lowres_xl.cfg, with the project's --paths and --benchmark overrides."""
+    from spacy.util import load_config
+
+    root = toy_conll_dir(tmp_path / "data")
+    cfg = load_config(
+        REPO / "projects/conll-xl/configs/conll_xl.cfg",
+        overrides={"paths.data": str(root), "benchmark.targets": "de", "benchmark.jobs": "1"},
+        interpolate=True,
+    )
+    settings = BenchmarkSettings.from_config(cfg["benchmark"])
+    assert settings.targets == ["de"] and settings.sources == ["en", "de", "es", "nl"]
+    assert settings.variants == ("encoder", "cnn", "cnn-floret") and settings.jobs == 1
+    assert settings.languages["en"].dev.name == "eng.testa"
+    assert settings.shift == {"de": [root / "germeval2014/de.txt"]}  # es: not a target
+    assert settings.ntrex_dir == root / "ntrex128" and settings.max_sources == 3
+    lowres = load_config(REPO / "projects/lowres-xl/configs/lowres_xl.cfg", interpolate=True)
+    assert set(lowres["benchmark"]) - {"languages", "shift_patterns"} <= {
+        f.name for f in fields(BenchmarkSettings)
+    }
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"max_source": 2}, r"unknown settings \['max_source'\]"),
+        ({"shift_patterns": ["no-placeholder.txt"]}, "has no {lang}"),
+        ({"shift": {"de": "missing.txt"}}, "no such file missing.txt"),
+        ({"teacher_steps": "many"}, "teacher_steps must be int"),
+    ],
+)
+def test_config_errors_name_the_setting(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    root = toy_conll_dir(tmp_path / "data")
+    section = {
+        "languages": {"en": str(root / "conll2003_en"), "de": str(root / "conll_4types/de")},
+        "targets": "de",
+        "sources": "en",
+        "output_dir": str(tmp_path / "out"),
+        **change,
+    }
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        BenchmarkSettings.from_config(section)
+
+
+def test_cli_refuses_a_config_without_a_benchmark_section_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "bench.cfg"
+    config.write_text('[paths]\ndata = "x"\n', encoding="utf8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "xner_spacy.cli", "crosslingual", str(config),
+         "--output", str(tmp_path / "out.json")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "has no [benchmark] section" in proc.stderr and "Traceback" not in proc.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import emit_summary, fail, setup_logging
+from .common import STATS_OPT, emit_summary, fail, setup_logging
 
 
 @app.command("prepare-ntrex")
@@ -28,7 +28,7 @@ def prepare_ntrex_cmd(
     output: Path = typer.Option(..., help="Output JSONL records (ids ntrex:<line>)"),
     exclude: list[Path] = typer.Option([], help="Extra CoNLL test files to keep out"),
     limit: int = typer.Option(0, help="Keep only the first N pairs (0: all)"),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """NTREX-128 src–tgt lines → pair records (one id per line for all sources), tests removed."""
     from ..runner.multisource_steps import prepare_ntrex
@@ -63,7 +63,7 @@ def vote_cmd(
     weights: str | None = typer.Option(None, help="Comma-separated source weights (default 1s)"),
     threshold: float = typer.Option(0.5, help="Keep spans with at least this share of weight"),
     min_votes: int = typer.Option(1, help="Keep spans with at least this many votes"),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Multi-source projection: weighted span voting over per-source projections (by record id).
 
@@ -96,7 +96,7 @@ def target_text_cmd(
     ),
     max_sentences: int = typer.Option(0, help="Cap after a seeded shuffle (0: all)"),
     seed: int = typer.Option(0, help="Shuffle seed"),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Unlabelled target sentences for distillation; MasakhaNER/WikiANN test sentences removed."""
     from ..experiments.unlabelled_text import write_target_text
@@ -118,7 +118,7 @@ def vector_text_cmd(
     data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
     target: list[str] = typer.Option(..., help="Target language (repeatable)"),
     source: list[str] = typer.Option([], help="Source language (repeatable)"),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Text for the multilingual floret vectors (test sentences of every target removed)."""
     from ..experiments.floret_vectors import write_vector_text
@@ -139,7 +139,7 @@ def train_vectors_cmd(
     minn: int = typer.Option(3, help="Shortest character n-gram"),
     maxn: int = typer.Option(5, help="Longest character n-gram"),
     threads: int = typer.Option(1, help="Training threads"),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Train floret subword vectors; then ``spacy init vectors xx OUT DIR --mode floret``."""
     from ..experiments.floret_vectors import train_floret

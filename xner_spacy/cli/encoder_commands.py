@@ -19,7 +19,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import emit_summary, fail, setup_logging
+from .common import STATS_OPT, emit_summary, fail, setup_logging
 
 #: a Hugging Face encoder directory holds config.json, one of these weights files and one of
 #: these tokenizer files (what AutoModel/AutoTokenizer load)
@@ -59,7 +59,7 @@ def get_encoder_cmd(
         help="A config of this run, repeatable: do nothing unless one of them reads "
         "${paths.encoder} (so a run without the encoder needs neither it nor the converter)",
     ),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Check the encoder; where it is a missing local directory, write it with --converter."""
     setup_logging()

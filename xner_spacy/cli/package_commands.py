@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from .app import app
-from .common import emit_summary, fail, setup_logging
+from .common import STATS_OPT, emit_summary, fail, setup_logging
 
 logger = logging.getLogger("xner_spacy")
 
@@ -136,7 +136,7 @@ def package_cmd(
     labeller_config: Path | None = _LABELLER_CONFIG,
     projection_config: Path | None = _PROJECTION_CONFIG,
     test_name: str | None = _TEST_NAME,
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """`spacy package` with the meta of `xner package-meta`, built into a wheel quietly.
 

@@ -15,6 +15,7 @@ from .common import (
     EXTRA_ARGS,
     GOLD_LABEL_MAP_HELP,
     MOJIBAKE_OPT,
+    STATS_OPT,
     UNKNOWN_LABELS_OPT,
     batch_command,
     check_choice,
@@ -43,7 +44,7 @@ def convert_gold_cmd(
     skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed lines"),
     allow_empty: bool = ALLOW_EMPTY_OPT,
     mojibake: str = MOJIBAKE_OPT,
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Gold CoNLL/BIO/IOB1 NER data → DocBin (e.g. to train a source-language labeller).
 
@@ -103,7 +104,7 @@ def prepare_cmd(
     exclude: list[Path] = typer.Option([], help="Extra CoNLL test files to keep out"),
     limit: int = typer.Option(0, help="Keep only the first N pairs (0: all)"),
     mojibake: str = MOJIBAKE_OPT,
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Parallel text (MAFAND-MT, every split) → tokenised pair records, test sentences removed."""
     from ..io.mojibake import MODES

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import EXTRA_ARGS, emit_summary, fail, resolve_part, setup_logging
+from .common import EXTRA_ARGS, STATS_OPT, emit_summary, fail, resolve_part, setup_logging
 
 TRANSLATE_CONFIG = Path("configs/translate.cfg")
 
@@ -39,7 +39,7 @@ def translate_cmd(
     tgt_tokenizer: str = typer.Option("xx", help="spaCy language whose rules split target text"),
     limit: int = typer.Option(0, help="Translate only the first N inputs (0: all)"),
     config: Path = typer.Option(TRANSLATE_CONFIG, exists=True, help="Config with [translator]"),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Machine-translate sentences into tokenised pair records (translate-train/-test).
 
@@ -79,7 +79,7 @@ def refine_cmd(
     config: Path = typer.Option(
         TRANSLATE_CONFIG, exists=True, help="Config with [refiner] and [aligner]"
     ),
-    stats: Path | None = typer.Option(None, help="Save the summary JSON here"),
+    stats: Path | None = STATS_OPT,
 ) -> None:
     """Refine alignments through back-translations (records from `xner translate --mode back`).
 

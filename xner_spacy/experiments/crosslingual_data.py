@@ -9,11 +9,11 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 from ..io.atomic import atomic_write
 from .job_running import cached_step, run_logged
@@ -21,14 +21,8 @@ from .job_running import cached_step, run_logged
 logger = logging.getLogger("xner_spacy")
 
 LABELS = ("LOC", "MISC", "ORG", "PER")
-
-
 VARIANTS = ("encoder", "cnn", "cnn-floret")
-
-
 WEIGHTINGS = ("uniform", "similarity", "langid")
-
-
 #: The methods every variant runs; ``full_variants`` run every k and weighting as well.
 SHORT_METHODS = ("direct", "soft-k1", "soft-kmax-uniform")
 
@@ -97,19 +91,64 @@ class BenchmarkSettings:
                 raise ValueError(f"unknown {name} {sorted(unknown)}; use {allowed}")
         missing = [lang for lang in {*self.targets, *self.sources} if lang not in self.languages]
         if missing:
-            raise ValueError(f"no data for {sorted(missing)}: give --lang LANG=DIR")
+            raise ValueError(f"no data for {sorted(missing)}: add them to [benchmark.languages]")
         for target in self.targets:
             if not self.sources_for(target):
                 raise ValueError(f"target {target!r} has no source other than itself")
         unknown_shift = set(self.shift) - set(self.languages)
         if unknown_shift:
-            raise ValueError(f"--shift names {sorted(unknown_shift)}, which have no --lang data")
+            raise ValueError(
+                f"[benchmark.shift] names {sorted(unknown_shift)}, not in [benchmark.languages]"
+            )
         unused = sorted(set(self.shift) - set(self.targets))
-        if unused:  # e.g. the project's --shift es=… when --vars.xl_targets leaves es out
+        if unused:  # e.g. the config's shift for es when --benchmark.targets leaves es out
             logger.info("out-of-domain files of %s not used: not targets", unused)
             self.shift = {k: v for k, v in self.shift.items() if k in self.targets}
         if self.max_sources < 1:
             raise ValueError(f"max_sources must be >= 1, got {self.max_sources}")
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> BenchmarkSettings:
+        """Settings from the ``[benchmark]`` section of a config file (read with confection).
+
+        Keys are the field names; the defaults are the fields' own, so a config lists only
+        what it sets. ``languages`` maps LANG to a folder of gold splits (:class:`GoldSplits`),
+        ``shift`` maps a target to one or more out-of-domain test files, and
+        ``shift_patterns`` (paths with ``{lang}``) add each target's file where it exists.
+        List settings also take a comma-separated string, as project vars pass them. An
+        unknown key, a missing folder or file is a one-line error.
+        """
+        values = dict(section)
+        known = {f.name for f in fields(cls)}
+        patterns = _as_list(values.pop("shift_patterns", []))
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"[benchmark] has unknown settings {unknown}; known: {sorted(known)} "
+                "and shift_patterns"
+            )
+        hints = get_type_hints(cls)
+        settings: dict[str, Any] = {}
+        for name, value in values.items():
+            if name == "languages":
+                settings[name] = {k: GoldSplits.from_dir(Path(v)) for k, v in value.items()}
+            elif name == "shift":
+                settings[name] = {k: [Path(p) for p in _as_list(v)] for k, v in value.items()}
+            else:
+                settings[name] = _coerce(name, value, hints[name])
+        shift: dict[str, list[Path]] = settings.setdefault("shift", {})
+        for target, paths in shift.items():
+            for path in paths:
+                if not path.is_file():
+                    raise FileNotFoundError(f"[benchmark.shift] {target}: no such file {path}")
+        for pattern in patterns:
+            if "{lang}" not in pattern:
+                raise ValueError(f"shift_patterns: {pattern!r} has no {{lang}}")
+            for target in settings.get("targets", []):
+                found = Path(pattern.replace("{lang}", target))
+                if found.is_file():
+                    shift.setdefault(target, []).append(found)
+        return cls(**settings)
 
     def sources_for(self, target: str) -> list[str]:
         return [s for s in self.sources if s != target][: self.max_sources]
@@ -342,3 +381,33 @@ def encode_all(settings: BenchmarkSettings, langs: Iterable[str]) -> dict[str, A
         "encode_seconds": round(encoder.encode_seconds, 1),
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def _as_list(value: Any) -> list[str]:
+    """A list setting: a list, or a comma-separated string (as project vars give them)."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """A config value as the field ``name`` of :class:`BenchmarkSettings` types it."""
+    text = str(hint)
+    if value is None or value == "":
+        if "None" in text:
+            return None
+        raise ValueError(f"[benchmark] {name} needs a value")
+    if text.startswith(("tuple", "list")):
+        items = _as_list(value)
+        return tuple(items) if text.startswith("tuple") else items
+    if "Path" in text:
+        return Path(value)
+    for kind in (int, float, str):
+        if text == kind.__name__ or hint is kind:
+            try:
+                return kind(value)
+            except ValueError:
+                raise ValueError(
+                    f"[benchmark] {name} must be {kind.__name__}, got {value!r}"
+                ) from None
+    return value
