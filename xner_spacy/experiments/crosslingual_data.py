@@ -79,6 +79,9 @@ class BenchmarkSettings:
     projection_config: Path = Path("configs/projection.cfg")
     seed: int = 0
     jobs: int = 1
+    #: Retrain every model; or keep every trained model even where its fingerprint differs.
+    force: bool = False
+    reuse_stale: bool = False
 
     def __post_init__(self) -> None:
         for name, values, allowed in (
