@@ -163,3 +163,17 @@ def _relative(digest_rows: list[list[Any]], root: Path) -> list[list[Any]]:
             rel = path
         out.append([rel, size, mtime])
     return out
+
+
+def provenance_entry(path: str | Path) -> Any:
+    """What a report records of a file it came from: an identity file's content (JSON from
+    ``xner identify``), a model folder's identity, or another file's hash."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".json":
+        try:
+            return json.loads(path.read_text(encoding="utf8"))
+        except ValueError:
+            pass
+    if path.is_dir():
+        return model_identity(path)
+    return path_identity(path)
