@@ -133,8 +133,11 @@ class BenchmarkSettings:
         hints = get_type_hints(cls)
         settings: dict[str, Any] = {}
         for name, value in values.items():
-            if name == "languages":
-                settings[name] = {k: GoldSplits.from_dir(Path(v)) for k, v in value.items()}
+            if name == "languages":  # only those the run uses: a mirror may lack the others
+                used = {*_as_list(values.get("targets", [])), *_as_list(values.get("sources", []))}
+                settings[name] = {
+                    k: GoldSplits.from_dir(Path(v)) for k, v in value.items() if k in used
+                }
             elif name == "shift":
                 settings[name] = {k: [Path(p) for p in _as_list(v)] for k, v in value.items()}
             else:
