@@ -146,7 +146,7 @@ def test_scripts_read_the_configs_through_the_configs_var() -> None:
     """A bare configs/ path is read relative to the sub-project's folder: only its own files."""
     for name in EXPECTED:
         for cmd in _raw(PROJECTS / name)["commands"]:
-            for line in cmd["script"] + cmd["deps"] + cmd["outputs"]:
+            for line in cmd["script"] + cmd.get("deps", []) + cmd["outputs"]:
                 for path in re.findall(r"(?<![\w./}])configs/[\w./-]+", line):
                     assert (PROJECTS / name / path).is_file(), f"{name}/{cmd['name']}: {path}"
 
