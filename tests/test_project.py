@@ -58,6 +58,18 @@ def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
     return args, encoder
 
 
+def _copy_project(tmp_path: Path) -> Path:
+    """A copy of the repository's project files and package source in ``tmp_path/project``
+    (the package step also builds the xner-spacy wheel from it)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("project.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, project)
+    for name in ("configs", "xner_spacy"):
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
 # Run with the installed wheel on the path (and, for an encoder run, the encoder directory
 # gone): the trained pipeline's directory and the installed package must load and agree.
 _LOAD_BOTH = """
@@ -83,14 +95,7 @@ print(json.dumps(out))
 def test_project_all_then_pip_install_and_load(
     target: str, toy_data_dir: Path, tmp_path: Path
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    # The project directory is a copy of the repository's project files and package source
-    # (the package step also builds the xner-spacy wheel from it).
-    for name in ("project.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(REPO / name, project)
-    for name in ("configs", "xner_spacy"):
-        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    project = _copy_project(tmp_path)
     args = ["--vars.projection_config", "configs/projection_fast.cfg", "--vars.arch", "cnn",
             "--vars.source_config", "configs/ner_cnn.cfg"]  # fmt: skip
     encoder = None
@@ -176,12 +181,7 @@ def test_switching_arch_encoder_or_source_model_reruns_what_depends_on_them(
     pytest.importorskip("transformers")
     from tiny_models import save_tiny_xlmr
 
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("project.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(REPO / name, project)
-    for name in ("configs", "xner_spacy"):
-        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    project = _copy_project(tmp_path)
     first = save_tiny_xlmr(tmp_path / "enc-a", num_layers=8)
     base = ["--vars.data_dir", str(toy_data_dir), "--vars.lang", "zzz",
             "--vars.source_steps", "30", "--vars.target_steps", "30",

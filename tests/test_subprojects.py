@@ -318,27 +318,8 @@ def _vars(values: dict[str, object]) -> list[str]:
     return [x for key, value in values.items() for x in (f"--vars.{key}", str(value))]
 
 
-@pytest.mark.slow
-def test_conll_xl_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
-    """The whole workflow: get-encoder (present), conll-xl-run with CNNs only (en and es
-    teachers, de students; the encoder variant's path is tests/experiments' end-to-end run),
-    conll-xl-report."""
-    pytest.importorskip("sklearn")
-    pytest.importorskip("matplotlib")
-    project = _project(layout, "conll-xl")
-    tiny = {"xl_targets": "de", "xl_sources": "en,es", "xl_variants": "cnn",
-            "xl_weightings": "uniform", "xl_teacher_steps": 10, "xl_student_steps": 10,
-            "xl_eval_frequency": 5, "xl_train_limit": 60, "xl_text_limit": 60,
-            "xl_shift_limit": 20, "xl_jobs": 1}  # fmt: skip
-    _run("all", project, *_vars(tiny))
-    for out in _outputs(project, "conll-xl-run") + _outputs(project, "conll-xl-report"):
-        assert out.exists(), out
-    result = json.loads((project / "metrics/conll_xl.json").read_text("utf8"))
-    methods = {(r["variant"], r["method"], r["k"]) for r in result["rows"]}
-    assert methods == {("cnn", "direct", 1), ("cnn", "soft", 1), ("cnn", "soft", 2)}
-    for row in result["rows"]:
-        assert set(row["scores"]) == {"in_domain", "shift:germeval2014/de.txt"}
-    assert "| cnn | soft k=1 |" in (project / "metrics/conll_xl_table.md").read_text("utf8")
+# projects/conll-xl runs end to end (conll-xl-run and conll-xl-report, encoder and CNN variants)
+# in tests/experiments/test_crosslingual.py::test_conll_xl_workflow_end_to_end.
 
 
 @pytest.mark.slow
