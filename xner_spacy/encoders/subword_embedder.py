@@ -24,6 +24,30 @@ WEIGHTS_DTYPES = ("float32", "float16")
 QUANTIZE_MODES = ("none", "int8")
 
 
+class TopLayersError(ValueError):
+    """The encoder or the settings cannot give a trainable top (one-line reasons)."""
+
+
+def check_trainable_layers(layer: int, trainable_layers: int, n_layers: int, name: str) -> None:
+    """Refuse, in one line, a ``trainable_layers`` the encoder cannot give (n_layers -1: unknown).
+
+    Layers ``layer - trainable_layers + 1 .. layer`` are trained, so ``trainable_layers`` can
+    be at most ``layer``, and ``layer`` at most the model's depth.
+    """
+    if trainable_layers < 0:
+        raise TopLayersError(f"trainable_layers must be >= 0, got {trainable_layers}")
+    if trainable_layers > layer:
+        raise TopLayersError(
+            f"trainable_layers {trainable_layers} is beyond the encoder's depth used: model "
+            f"'{name}' is read up to layer {layer}, so at most {layer} layers can be trained"
+        )
+    if n_layers >= 0 and layer > n_layers:
+        raise TopLayersError(
+            f"trainable_layers {trainable_layers} up to layer {layer} is beyond model '{name}', "
+            f"which has {n_layers} layers"
+        )
+
+
 @dataclass
 class SubwordEmbedder:
     """A pretrained encoder, loaded on first use, that returns one layer's sub-token vectors.
