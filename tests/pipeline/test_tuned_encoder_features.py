@@ -249,3 +249,42 @@ def test_saved_pipeline_predicts_the_same_without_the_encoder_dir(
         _top_weights(loaded, "xner_student_ner").keys()
         == _top_weights(nlp, "xner_student_ner").keys()
     )
+
+
+# --- the configs with stock `spacy train` -----------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("config", "trainable"), [("ner_encoder.cfg", 2), ("student_encoder.cfg", 1)]
+)
+def test_configs_train_the_top_layers(
+    tiny_xlmr_dir: Path, tmp_path: Path, config: str, trainable: int
+) -> None:
+    """trainable_layers = layer = depth (2) is the GPU path's setting: every layer trained."""
+    from spacy.cli.train import train as spacy_train
+    from test_encoder_component import _docbin
+    from toy_data import synthetic_pairs
+
+    from xner_spacy.encoders.top_layers import load_top_layers
+
+    repo = Path(__file__).resolve().parents[2]
+    pairs = synthetic_pairs(16, seed=7)
+    train = _docbin(tmp_path / "train.spacy", [(p[0], p[2]) for p in pairs[:12]])
+    dev = _docbin(tmp_path / "dev.spacy", [(p[0], p[2]) for p in pairs[12:]])
+    name = "ner" if config == "ner_encoder.cfg" else "xner_student_ner"
+    tok2vec = f"components.{name}.model.tok2vec"
+    overrides = {"paths.train": str(train), "paths.dev": str(dev),
+                 "paths.encoder": str(tiny_xlmr_dir), "components.xner_encoder.layer": 2,
+                 "components.xner_encoder.trainable_layers": trainable,
+                 f"{tok2vec}.warmup_steps": 2, f"{tok2vec}.learn_rate": 1e-3,
+                 "training.max_steps": 8, "training.eval_frequency": 4}  # fmt: skip
+    spacy_train(repo / "configs" / config, tmp_path / "out", overrides=overrides)
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    doc = nlp(pairs[0][0])
+    assert doc._.get(STATES_ATTR)["layer"] == 2 - trainable
+    assert all(0 <= e.start < e.end <= len(doc) for e in doc.ents)
+    fresh = load_top_layers(str(tiny_xlmr_dir), 2, trainable).state_dict()
+    trained = _top_weights(nlp, name)
+    assert any(not np.array_equal(fresh[k].numpy(), trained[k]) for k in fresh)
+    assert nlp.config["components"]["xner_encoder"]["trainable_layers"] == trainable
