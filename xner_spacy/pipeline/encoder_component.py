@@ -115,6 +115,7 @@ class FrozenEncoder(Pipe):
         cache_dir: str | Path | None = None,
         quantize: str = "none",
         trainable_layers: int = 0,
+        source_name: str | None = None,
     ) -> None:
         if pooling not in POOLING:
             raise ValueError(f"pooling must be one of {POOLING}, got {pooling!r}")
@@ -137,6 +138,7 @@ class FrozenEncoder(Pipe):
                 "the trained top layers run in float; use quantize = 'none'"
             )
         self.trainable_layers = trainable_layers
+        self.source_name = source_name
         self.name = name
         self.model_name = model
         self.layer = layer
@@ -316,6 +318,8 @@ class FrozenEncoder(Pipe):
             "weights_dtype": self.embedder.weights_dtype,
             "trainable_layers": self.trainable_layers,
             "cached_layer": self.cached_layer,
+            "source_name": self.source_name,
+            "quantize": self.embedder.quantize,
         }
         srsly.write_json(folder / CFG_FILE, cfg)
 
@@ -363,6 +367,7 @@ class FrozenEncoder(Pipe):
         "cache_dir": None,
         "quantize": "none",
         "trainable_layers": 0,
+        "source_name": None,
     },
 )
 def make_encoder(
@@ -380,6 +385,7 @@ def make_encoder(
     cache_dir: str | None = None,
     quantize: str = "none",
     trainable_layers: int = 0,
+    source_name: str | None = None,
 ) -> FrozenEncoder:
     """Frozen encoder features per token (``doc._.xner_features``), cached by sentence.
 
@@ -393,7 +399,9 @@ def make_encoder(
     ``quantize``: ``"int8"`` runs the encoder dynamically quantized (CPU inference; load a
     trained pipeline with ``config={"components.xner_encoder.quantize": "int8"}``), ``"none"``;
     ``trainable_layers``: 0 (frozen features of ``layer``) or how many layers below and up to
-    ``layer`` the NER trains (the component then caches layer ``layer - trainable_layers``).
+    ``layer`` the NER trains (the component then caches layer ``layer - trainable_layers``);
+    ``source_name``: the hub name the encoder at ``model`` was made from, for the model card
+    (null: ``model``).
     """
     return FrozenEncoder(
         name,
@@ -409,6 +417,7 @@ def make_encoder(
         cache_dir=cache_dir,
         quantize=quantize,
         trainable_layers=trainable_layers,
+        source_name=source_name,
     )
 
 
