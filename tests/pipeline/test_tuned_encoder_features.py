@@ -149,6 +149,21 @@ def test_states_mode_caches_layer_k_under_its_own_fingerprint(
     assert len(files) == 3
 
 
+def test_whitespace_tokens_have_no_sub_tokens_and_get_zeros(tiny_xlmr_dir: Path) -> None:
+    nlp = tuned_nlp(tiny_xlmr_dir, 1)
+    _train(nlp, _examples(nlp), 1)
+    doc = nlp.make_doc("Ada  went to Lagos")  # two spaces: a whitespace token at 1
+    assert doc[1].is_space
+    nlp.get_pipe("xner_encoder")(doc)
+    index = doc._.get(STATES_ATTR)["token_index"]
+    assert 1 not in set(index) and {0, 2, 3, 4} <= set(index)
+    top = next(
+        n for n in nlp.get_pipe("xner_student_ner").model.walk() if n.name == "xner_top_layers"
+    )
+    (vectors,) = top.predict([doc])
+    assert vectors.shape == (5, 32) and not vectors[1].any() and vectors[0].any()
+
+
 def test_refusals_are_one_line(tiny_xlmr_dir: Path) -> None:
     nlp = spacy.blank("xx")
     with pytest.raises(ValueError, match="quantize = 'int8' with trainable_layers = 1 is refused"):
