@@ -33,13 +33,16 @@ def _top_output(model: Path, trainable: int, pooling: str = "first") -> tuple[np
 
 
 @pytest.mark.parametrize("trainable", [1, 2])
-@pytest.mark.parametrize("pooling", ["first", "mean"])
+@pytest.mark.parametrize(
+    ("pooling", "family"), [("first", "xlmr"), ("mean", "xlmr"), ("first", "bert")]
+)
 def test_fresh_top_layers_reproduce_the_frozen_layer(
-    tiny_xlmr_dir: Path, trainable: int, pooling: str
+    tiny_xlmr_dir: Path, tiny_bert_dir: Path, trainable: int, pooling: str, family: str
 ) -> None:
     """Blocks k+1..2 on cached layer-k states give layer 2's frozen features (before training)."""
-    out, _, _ = _top_output(tiny_xlmr_dir, trainable, pooling)
-    frozen = SubwordEmbedder(str(tiny_xlmr_dir), layer=2, device="cpu")
+    model = tiny_xlmr_dir if family == "xlmr" else tiny_bert_dir
+    out, _, _ = _top_output(model, trainable, pooling)
+    frozen = SubwordEmbedder(str(model), layer=2, device="cpu")
     hidden, pieces = frozen.embed(SENTENCES)
     expected = pool_words(hidden, pieces.word_index, max(pieces.n_words), pooling)
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
