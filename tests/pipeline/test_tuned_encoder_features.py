@@ -303,3 +303,47 @@ def test_configs_train_the_top_layers(
     trained = _top_weights(nlp, name)
     assert any(not np.array_equal(fresh[k].numpy(), trained[k]) for k in fresh)
     assert nlp.config["components"]["xner_encoder"]["trainable_layers"] == trainable
+
+
+@pytest.mark.slow
+def test_package_with_trained_layers_installs_and_loads_without_the_encoder(
+    tiny_xlmr_dir: Path, tmp_path: Path
+) -> None:
+    """spacy package → pip install → load and predict, the encoder directory moved away."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    encoder = tmp_path / "encoder"
+    shutil.copytree(tiny_xlmr_dir, encoder)
+    nlp = tuned_nlp(encoder, 1, "ner")
+    _train(nlp, _examples(nlp), 10)
+    nlp.to_disk(tmp_path / "model")
+    texts = ["Bola went to Abuja yesterday .", *SENTENCES]
+    expected = [[[e.start, e.end, e.label_] for e in d.ents] for d in nlp.pipe(texts)]
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+    def run(cmd: list[str], **extra: str) -> str:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**env, **extra})
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stdout
+
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    name = ["--name", "xner_tuned_test", "--version", "0.0.1", "--build", "wheel", "--force"]
+    run([sys.executable, "-m", "spacy", "package", str(tmp_path / "model"), str(packages), *name])
+    (wheel,) = packages.glob("*/dist/*.whl")
+    site = tmp_path / "site"
+    run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+         str(site), str(wheel)])  # fmt: skip
+    encoder.rename(tmp_path / "moved")
+    code = (
+        "import json, spacy\n"
+        "nlp = spacy.load('xx_xner_tuned_test')\n"
+        f"docs = list(nlp.pipe({texts!r}))\n"
+        "print(json.dumps([[[e.start, e.end, e.label_] for e in d.ents] for d in docs]))\n"
+    )
+    out = run([sys.executable, "-c", code], PYTHONPATH=f"{site}{os.pathsep}{repo}")
+    assert json.loads(out) == expected
