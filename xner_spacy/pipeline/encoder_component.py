@@ -135,7 +135,8 @@ class FrozenEncoder(Pipe):
         if trainable_layers and quantize != "none":
             raise ValueError(
                 f"quantize = {quantize!r} with trainable_layers = {trainable_layers} is refused: "
-                "the trained top layers run in float, in training and at inference; use quantize = 'none'"
+                "the trained top layers run in float, in training and at inference; "
+                "use quantize = 'none'"
             )
         self.trainable_layers = trainable_layers
         self.source_name = source_name
