@@ -179,6 +179,7 @@ class FrozenEncoder(Pipe):
     def disk(self) -> DiskFeatureCache | None:
         """The on-disk cache (opened on first use; loads the model), or None without cache_dir."""
         if self.cache_dir is not None and self._disk is None:
+            self._load()
             pooling = self.pooling if self.mode == "features" else "states"
             fingerprint = encoder_fingerprint(self.embedder, pooling)
             extra = 0 if self.mode == "features" else 1  # the states' word-index column
@@ -200,9 +201,7 @@ class FrozenEncoder(Pipe):
         self._load()
 
     def _load(self) -> None:
-        """Load the embedder; refuse a ``trainable_layers`` beyond the model's depth."""
-        if self.embedder._model is not None:
-            return
+        """Load the embedder (once); refuse a sub-token limit the states' cache cannot hold."""
         self.embedder.load()
         if self.mode == "states" and (self.embedder._limit or 0) > _MAX_STATE_POSITIONS:
             raise ValueError(
