@@ -27,10 +27,11 @@ in :mod:`xner_spacy.pipeline.encoder_features`), as spacy-transformers' listener
 * **Trainable top** (``trainable_layers = t > 0``): the component stops at layer ``k = layer - t``
   and writes that layer's sub-token states instead (``doc._.xner_states``: a dict of
   ``states`` ``(n_sub_tokens, hidden)``, ``token_index`` ``(n_sub_tokens,)``, the token of each
-  position or -1, and ``layer`` ``k``), cached like the features under a fingerprint that
-  covers the encoder, ``k`` and the length limit. Layers ``k+1..layer`` are trained with the
-  NER by ``xner.TunedEncoderFeatures.v1`` (:mod:`xner_spacy.pipeline.tuned_encoder_features`);
-  ``to_disk`` keeps only layers up to ``k``, since the NER holds the trained ones.
+  position or -1, and ``layer`` ``k``), cached like the features (as float16, in memory as on
+  disk) under a fingerprint that covers the encoder, ``k`` and the length limit. Layers
+  ``k+1..layer`` are trained with the NER by ``xner.TunedEncoderFeatures.v1``
+  (:mod:`xner_spacy.pipeline.tuned_encoder_features`); ``to_disk`` keeps only layers up to
+  ``k``, since the NER holds the trained ones.
 * **Truncation is counted**: ``n_truncated_sentences`` and ``n_truncated_words`` (words that
   lost sub-tokens past the encoder's limit) grow as sentences are encoded; the training log
   prints them.
@@ -244,6 +245,7 @@ class FrozenEncoder(Pipe):
         if disk is not None and todo:
             for key, vectors in disk.get_many(list(todo)).items():
                 del todo[key]
+                vectors = self._stored(vectors)
                 self.cache.put(key, vectors)
                 found[key] = vectors
                 self.n_from_disk += 1
@@ -252,6 +254,7 @@ class FrozenEncoder(Pipe):
             # float16 values, as a later read from disk gives them
             fresh = [(k, v.astype(np.float16).astype(np.float32)) for k, v in fresh]
             disk.put_many(fresh)
+        fresh = [(k, self._stored(v)) for k, v in fresh]
         for key, vectors in fresh:
             self.cache.put(key, vectors)
             found[key] = vectors
@@ -267,6 +270,11 @@ class FrozenEncoder(Pipe):
                 full[index] = vectors
                 out.append(full)
         return out
+
+    def _stored(self, array: np.ndarray) -> np.ndarray:
+        """What the memory cache keeps: features as float32; states as float16 (half the memory
+        of the many sub-token rows; the values the disk cache gives back anyway)."""
+        return array.astype(np.float16) if self.mode == "states" else array
 
     def encode(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """Pooled word vectors ``(n_words, hidden)`` of each sentence, from the encoder.
