@@ -141,6 +141,7 @@ NON_DEFAULT: dict[str, dict[str, object]] = {
         "grad_clip": 0.5,
         "weight_decay": 0.0,
         "hidden_dropout": 0.2,
+        "quantize": "int8",
     },
     "xner.TeacherCorpus.v1": {
         "path": "text.txt",

@@ -166,9 +166,10 @@ def test_whitespace_tokens_have_no_sub_tokens_and_get_zeros(tiny_xlmr_dir: Path)
 
 def test_refusals_are_one_line(tiny_xlmr_dir: Path) -> None:
     nlp = spacy.blank("xx")
-    with pytest.raises(ValueError, match="quantize = 'int8' with trainable_layers = 1 is refused"):
-        config = {"model": str(tiny_xlmr_dir), "layer": 2, "trainable_layers": 1}
-        nlp.add_pipe("xner_encoder", config={**config, "quantize": "int8"})
+    int8 = registry.resolve({"m": _tok2vec(tiny_xlmr_dir, 1, quantize="int8")})["m"]
+    with pytest.raises(TopLayersError, match="'int8' with trained top layers is refused") as err:
+        int8.initialize()  # initialising is training
+    assert "\n" not in str(err.value)
     with pytest.raises(TopLayersError, match="trainable_layers 3 is beyond"):
         nlp.add_pipe("xner_encoder", config={"model": str(tiny_xlmr_dir), "layer": 2,
                                              "trainable_layers": 3})  # fmt: skip
@@ -180,6 +181,28 @@ def test_refusals_are_one_line(tiny_xlmr_dir: Path) -> None:
     with pytest.raises(TopLayersError, match="which has 2 layers") as err:
         model.initialize()
     assert "\n" not in str(err.value)
+
+
+def test_int8_runs_the_whole_stack_at_inference_only(tiny_xlmr_dir: Path, tmp_path: Path) -> None:
+    """A trained pipeline loads with int8 on both parts; training with int8 is refused."""
+    nlp = tuned_nlp(tiny_xlmr_dir, 1)
+    _train(nlp, _examples(nlp), 10)
+    nlp.to_disk(tmp_path / "saved")
+    name = "components.xner_student_ner.model.tok2vec.quantize"
+    overrides = {"components.xner_encoder.quantize": "int8", name: "int8"}
+    loaded = spacy.load(tmp_path / "saved", config=overrides)
+    top = next(n for n in loaded.get_pipe("xner_student_ner").model.walk()
+               if n.name == "xner_top_layers")  # fmt: skip
+    assert top.shims[0].quantize == "int8"
+    assert loaded.get_pipe("xner_encoder").embedder.quantize == "int8"
+    texts = ["Bola went to Abuja yesterday .", *SENTENCES]
+    floats = nlp.get_pipe("xner_student_ner").predict(list(nlp.pipe(texts)))
+    ints = loaded.get_pipe("xner_student_ner").predict(list(loaded.pipe(texts)))
+    assert top.shims[0]._int8 is not None
+    for a, b in zip(floats, ints, strict=True):
+        assert a.shape == b.shape and np.abs(a - b).max() < 0.2
+    with pytest.raises(TopLayersError, match="refused in training"):
+        loaded.update(_examples(loaded)[:2], exclude=["xner_encoder"], annotates=["xner_encoder"])
 
 
 def test_long_sentences_are_truncated_and_counted(tiny_xlmr_dir: Path) -> None:
@@ -303,6 +326,13 @@ def test_configs_train_the_top_layers(
     trained = _top_weights(nlp, name)
     assert any(not np.array_equal(fresh[k].numpy(), trained[k]) for k in fresh)
     assert nlp.config["components"]["xner_encoder"]["trainable_layers"] == trainable
+    # one override makes the whole stack int8: the tok2vec reads the component's setting
+    int8 = spacy.load(tmp_path / "out" / "model-last",
+                      config={"components.xner_encoder.quantize": "int8"})  # fmt: skip
+    top = next(n for n in int8.get_pipe(name).model.walk() if n.name == "xner_top_layers")
+    assert top.shims[0].quantize == "int8"
+    doc = int8(pairs[0][0])
+    assert doc._.get(STATES_ATTR) is not None and top.shims[0]._int8 is not None
 
 
 @pytest.mark.slow

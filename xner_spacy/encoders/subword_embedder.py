@@ -108,7 +108,7 @@ class SubwordEmbedder:
         model, device, limit = prepare_model(model, tokenizer, self.device, self.max_length)
         runner = model
         if self.quantize == "int8":
-            runner = _quantize_int8(model, device, self.model)
+            runner = quantize_int8(model, device, self.model)
         self._model, self._runner, self._device, self._limit = model, runner, device, limit
         self._tokenizer = tokenizer
 
@@ -150,7 +150,7 @@ class SubwordEmbedder:
         return hidden[self.layer], pieces
 
 
-def _quantize_int8(model: Any, device: Any, name: str) -> Any:
+def quantize_int8(model: Any, device: Any, name: str) -> Any:
     """An int8 dynamically quantized copy of ``model``'s linear layers (the original is kept).
 
     torch's dynamic quantization has CPU kernels only, so another device is an error. It is
@@ -202,3 +202,6 @@ def _drop_layers_above(model: Any, layer: int) -> None:
         model.encoder.layer = blocks[:layer]
         if hasattr(model.config, "num_hidden_layers"):
             model.config.num_hidden_layers = layer
+
+
+_quantize_int8 = quantize_int8  # the name earlier code and tests import

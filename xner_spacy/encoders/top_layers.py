@@ -23,7 +23,7 @@ import torch
 from thinc.shims.pytorch import PyTorchShim
 from thinc.util import get_torch_default_device
 
-from .subword_embedder import TopLayersError, check_trainable_layers
+from .subword_embedder import QUANTIZE_MODES, TopLayersError, check_trainable_layers, quantize_int8
 
 #: The format tag of :func:`top_layers_to_bytes` (configuration + float32 state, weights_only).
 _FORMAT = "xner.TopLayers/1"
@@ -239,12 +239,17 @@ class TopLayerShim(PyTorchShim):
 
     ``finish_update`` ignores the optimizer spaCy passes (the head's) and steps the blocks with
     theirs; serialisation stores the blocks with their configuration, so loading needs no
-    encoder directory.
+    encoder directory. ``quantize = "int8"`` predicts with an int8 dynamically quantized copy
+    of the blocks (CPU; made on first use) and refuses to train.
     """
 
-    def __init__(self, optimizer: TopLayersOptimizer) -> None:
+    def __init__(self, optimizer: TopLayersOptimizer, quantize: str = "none") -> None:
+        if quantize not in QUANTIZE_MODES:
+            raise TopLayersError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
         super().__init__(_Unloaded(), serialize_model=_serialize, deserialize_model=_deserialize)
         self.top_optimizer = optimizer
+        self.quantize = quantize
+        self._int8: Any = None
 
     @property
     def loaded(self) -> bool:
@@ -262,7 +267,32 @@ class TopLayerShim(PyTorchShim):
 
     def set_module(self, module: TopLayers) -> None:
         self._model = module.to(get_torch_default_device())
+        self._int8 = None
+
+    def refuse_int8_training(self) -> None:
+        if self.quantize != "none":
+            raise TopLayersError(
+                f"quantize = {self.quantize!r} with trained top layers is refused in training: "
+                "train with quantize = 'none', then load the pipeline with int8"
+            )
+
+    def begin_update(self, inputs: Any) -> Any:
+        self.refuse_int8_training()
+        return super().begin_update(inputs)
+
+    def predict(self, inputs: Any) -> Any:
+        if self.quantize == "none":
+            return super().predict(inputs)
+        if self._int8 is None:
+            self._int8 = quantize_int8(self.module.eval(), self.device, "the trained top layers")
+        with torch.no_grad():
+            return self._int8(*inputs.args, **inputs.kwargs)
+
+    def from_bytes(self, bytes_data: bytes) -> TopLayerShim:
+        super().from_bytes(bytes_data)
+        self._int8 = None
+        return self
 
     def finish_update(self, optimizer: Any) -> None:
-        if self.loaded:
-            self.top_optimizer.step(self._model)
+        if self.loaded and self.top_optimizer.step(self._model):
+            self._int8 = None

@@ -133,12 +133,6 @@ class FrozenEncoder(Pipe):
         if layer < 0:
             raise ValueError(f"layer must be >= 0, got {layer}")
         check_trainable_layers(layer, trainable_layers, -1, model)
-        if trainable_layers and quantize != "none":
-            raise ValueError(
-                f"quantize = {quantize!r} with trainable_layers = {trainable_layers} is refused: "
-                "the trained top layers run in float, in training and at inference; "
-                "use quantize = 'none'"
-            )
         self.trainable_layers = trainable_layers
         self.source_name = source_name
         self.name = name

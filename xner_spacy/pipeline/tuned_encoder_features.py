@@ -49,8 +49,12 @@ def build_tuned_encoder_features(
     grad_clip: float = 1.0,
     weight_decay: float = 0.01,
     hidden_dropout: float = 0.1,
+    quantize: str = "none",
 ) -> Model[list[Doc], list[Floats2d]]:
     """Encoder layers ``layer-trainable_layers+1..layer`` trained, then v1's projection.
+
+    ``quantize = "int8"`` (interpolate the component's) runs the trained layers int8 at
+    inference, so the whole stack is int8 with the component's; training is then refused.
 
     ``trainable_layers = 0`` returns ``xner.EncoderFeatures.v1`` itself. ``encoder``,
     ``layer``, ``trainable_layers`` and ``pooling`` must match the ``xner_encoder``
@@ -64,7 +68,9 @@ def build_tuned_encoder_features(
 
     check_trainable_layers(layer, trainable_layers, -1, encoder)
     optimizer = TopLayersOptimizer(learn_rate, warmup_steps, decay_steps, grad_clip, weight_decay)
-    top = build_top_layers(encoder, layer, trainable_layers, pooling, hidden_dropout, optimizer)
+    top = build_top_layers(
+        encoder, layer, trainable_layers, pooling, hidden_dropout, optimizer, quantize
+    )
     project = Maxout(nO=width, nP=maxout_pieces, dropout=dropout, normalize=True)
     layers: list[Model] = [top, project]
     refs: dict[str, Model | None] = {"top": top, "project": project}
@@ -88,13 +94,14 @@ def build_top_layers(
     pooling: str,
     hidden_dropout: float,
     optimizer: Any,
+    quantize: str = "none",
 ) -> Model[list[Doc], list[Floats2d]]:
     """The PyTorch-wrapped top blocks: Docs (with ``doc._.xner_states``) → token vectors."""
     from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
     from ..encoders.top_layers import TopLayerShim
 
-    shim = TopLayerShim(optimizer)
+    shim = TopLayerShim(optimizer, quantize)
     return Model(
         TOP_NAME,
         pytorch_forward,
@@ -120,6 +127,7 @@ def _init_top(model: Model, X: Any = None, Y: Any = None) -> None:
     shim = model.shims[0]
     if shim.loaded:
         return
+    shim.refuse_int8_training()  # initialisation is for training: refused before any work
     attrs = model.attrs
     module = load_top_layers(
         attrs["encoder"],
