@@ -126,6 +126,23 @@ NON_DEFAULT: dict[str, dict[str, object]] = {
         "maxout_pieces": 2,
         "dropout": 0.2,
     },
+    "xner.TunedEncoderFeatures.v1": {
+        "width": 64,
+        "embed": _HASH_EMBED,
+        "maxout_pieces": 2,
+        "dropout": 0.2,
+        "encoder": "/no/such/encoder",  # read only at initialisation
+        "layer": 6,
+        "trainable_layers": 2,
+        "pooling": "mean",
+        "learn_rate": 1e-4,
+        "warmup_steps": 10,
+        "decay_steps": 100,
+        "grad_clip": 0.5,
+        "weight_decay": 0.0,
+        "hidden_dropout": 0.2,
+        "quantize": "int8",
+    },
     "xner.TeacherCorpus.v1": {
         "path": "text.txt",
         "teachers": {"a": _TEACHER},

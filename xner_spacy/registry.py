@@ -37,6 +37,7 @@ from .pipeline import translate_test as _translate_test  # noqa: F401
 from .pipeline.encoder_features import build_encoder_features
 from .pipeline.nfc_tokenizer import create_nfc_tokenizer
 from .pipeline.train_logger import encoder_logger
+from .pipeline.tuned_encoder_features import build_tuned_encoder_features
 from .projection.candidate_matching import CandidateMatcher
 from .projection.candidate_scores import (
     AlignmentDice,
@@ -66,6 +67,7 @@ def resolve_section(cfg: Mapping[str, Any], section: str) -> Any:
 registry.tokenizers("xner.NFCTokenizer.v1")(create_nfc_tokenizer)
 registry.architectures("xner.SoftNERTagger.v1")(build_soft_ner_tagger)
 registry.architectures("xner.EncoderFeatures.v1")(build_encoder_features)
+registry.architectures("xner.TunedEncoderFeatures.v1")(build_tuned_encoder_features)
 registry.readers("xner.TeacherCorpus.v1")(TeacherCorpus)
 registry.loggers("xner.EncoderLogger.v1")(encoder_logger)
 

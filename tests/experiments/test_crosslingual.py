@@ -89,6 +89,20 @@ def test_plan_full_and_short_variants(tmp_path: Path) -> None:
     assert short == [("de/soft_k1", 1, None), ("de/soft_k2_uniform", 2, "uniform")]
 
 
+def test_trainable_layers_reach_the_encoder_jobs_and_their_own_folders(tmp_path: Path) -> None:
+    from xner_spacy.experiments.crosslingual import job_config, model_dir, teacher_job
+
+    root = toy_conll_dir(tmp_path / "data")
+    frozen = _settings(root, tmp_path)
+    tuned = _settings(root, tmp_path, trainable_layers=2)
+    job = teacher_job("encoder", "en")
+    assert model_dir(frozen, job).parent.name == "encoder"
+    assert model_dir(tuned, job).parent.name == "encoder-t2"
+    cfg = job_config(tuned, job)
+    assert cfg["components"]["xner_encoder"]["trainable_layers"] == 2
+    assert job_config(frozen, job)["components"]["xner_encoder"]["trainable_layers"] == 0
+
+
 @pytest.mark.parametrize(
     "change,message",
     [

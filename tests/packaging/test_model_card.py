@@ -178,6 +178,37 @@ def test_card_names_the_frozen_encoder_of_an_xner_encoder_pipeline(
     assert "intfloat/multilingual-e5-small" in meta["notes"]
 
 
+def test_card_names_the_encoder_its_layers_and_quantisation(
+    made: dict[str, Path], tmp_path: Path
+) -> None:
+    """A local encoder directory is named by its hub origin; frozen and trained layers listed."""
+    from spacy.util import load_config
+
+    from xner_spacy.packaging.model_card import build_meta
+
+    config = load_config(REPO / "configs" / "ner_encoder.cfg", interpolate=False)
+    config["paths"]["encoder_name"] = "intfloat/multilingual-e5-small"
+    config["components"]["xner_encoder"]["trainable_layers"] = 2
+    model = tmp_path / "model"
+    shutil.copytree(made["model"], model)
+    config.to_disk(model / "config.cfg")
+    meta = build_meta(model, made["metrics"])
+    role = "pretrained encoder of this pipeline"
+    assert [s["name"] for s in meta["sources"] if s["role"] == role] == [
+        "intfloat/multilingual-e5-small"
+    ]
+    assert "assets/encoder" not in [s["name"] for s in meta["sources"]]
+    (found,) = meta["encoders"]
+    assert found["layers_frozen"] == [0, 6] and found["layers_trained"] == [7, 8]
+    assert found["license"] == "MIT" and found["quantize"] == "none"
+    line = (
+        "Encoder: `intfloat/multilingual-e5-small` (loaded from `assets/encoder`), licence MIT; "
+        "layers 0–6 kept frozen (float16, 0 = embeddings), layers 7–8 trained with the NER "
+        "(float32); no quantisation."
+    )
+    assert line in meta["notes"]
+
+
 def test_labeller_base_is_named_only_when_the_labeller_config_reads_it(
     made: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -44,3 +44,16 @@ def test_a_pipeline_without_an_encoder_adds_no_line() -> None:
     nlp = spacy.blank("xx")
     nlp.add_pipe("sentencizer")
     assert encoder_summary(nlp) == []
+
+
+def test_truncated_sentences_are_counted_in_the_log(tiny_xlmr_dir: Path) -> None:
+    nlp = spacy.blank("xx")
+    config = {"model": str(tiny_xlmr_dir), "layer": 2, "max_length": 8}
+    pipe = nlp.add_pipe("xner_encoder", config=config)
+    nlp("Ada .")
+    assert "truncated" not in encoder_summary(nlp)[0]
+    nlp(" ".join(["Ada went to Lagos"] * 5))
+    (line,) = encoder_summary(nlp)
+    words = pipe.n_truncated_words  # type: ignore[attr-defined]
+    assert words > 0
+    assert f"1 sentences truncated at the encoder's limit ({words:,} words past it" in line

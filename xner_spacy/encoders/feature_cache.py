@@ -154,3 +154,19 @@ def pool_words(hidden: Any, word_index: Any, n_words: int, pooling: str) -> np.n
         pooled = torch.gather(hidden, 1, first[:, :, None].expand(-1, -1, hidden.shape[2]))
         pooled = pooled * (member.sum(dim=2, keepdim=True) > 0)
     return pooled.cpu().numpy().astype(np.float32, copy=False)
+
+
+def state_rows(hidden: Any, word_index: Any, attention_mask: Any) -> list[np.ndarray]:
+    """Each sentence's sub-token states with its word index as a last column, float32 numpy.
+
+    ``(n_positions, hidden + 1)`` per sentence: the real positions (special tokens included,
+    padding dropped), the last column the word of each (``-1``: none), so one array holds what
+    the trainable top layers need and the caches store it as they store features.
+    """
+    hidden = hidden.float().cpu().numpy()
+    words = word_index.cpu().numpy().astype(np.float32)
+    lengths = attention_mask.sum(dim=1).cpu().numpy()
+    return [
+        np.concatenate([hidden[b, : int(n)], words[b, : int(n), None]], axis=1)
+        for b, n in enumerate(lengths)
+    ]

@@ -24,6 +24,30 @@ WEIGHTS_DTYPES = ("float32", "float16")
 QUANTIZE_MODES = ("none", "int8")
 
 
+class TopLayersError(ValueError):
+    """The encoder or the settings cannot give a trainable top (one-line reasons)."""
+
+
+def check_trainable_layers(layer: int, trainable_layers: int, n_layers: int, name: str) -> None:
+    """Refuse, in one line, a ``trainable_layers`` the encoder cannot give (n_layers -1: unknown).
+
+    Layers ``layer - trainable_layers + 1 .. layer`` are trained, so ``trainable_layers`` can
+    be at most ``layer``, and ``layer`` at most the model's depth.
+    """
+    if trainable_layers < 0:
+        raise TopLayersError(f"trainable_layers must be >= 0, got {trainable_layers}")
+    if trainable_layers > layer:
+        raise TopLayersError(
+            f"trainable_layers {trainable_layers} is beyond the encoder's depth used: model "
+            f"'{name}' is read up to layer {layer}, so at most {layer} layers can be trained"
+        )
+    if n_layers >= 0 and layer > n_layers:
+        raise TopLayersError(
+            f"trainable_layers {trainable_layers} up to layer {layer} is beyond model '{name}', "
+            f"which has {n_layers} layers"
+        )
+
+
 @dataclass
 class SubwordEmbedder:
     """A pretrained encoder, loaded on first use, that returns one layer's sub-token vectors.
@@ -84,7 +108,7 @@ class SubwordEmbedder:
         model, device, limit = prepare_model(model, tokenizer, self.device, self.max_length)
         runner = model
         if self.quantize == "int8":
-            runner = _quantize_int8(model, device, self.model)
+            runner = quantize_int8(model, device, self.model)
         self._model, self._runner, self._device, self._limit = model, runner, device, limit
         self._tokenizer = tokenizer
 
@@ -126,7 +150,7 @@ class SubwordEmbedder:
         return hidden[self.layer], pieces
 
 
-def _quantize_int8(model: Any, device: Any, name: str) -> Any:
+def quantize_int8(model: Any, device: Any, name: str) -> Any:
     """An int8 dynamically quantized copy of ``model``'s linear layers (the original is kept).
 
     torch's dynamic quantization has CPU kernels only, so another device is an error. It is
@@ -178,3 +202,6 @@ def _drop_layers_above(model: Any, layer: int) -> None:
         model.encoder.layer = blocks[:layer]
         if hasattr(model.config, "num_hidden_layers"):
             model.config.num_hidden_layers = layer
+
+
+_quantize_int8 = quantize_int8  # the name earlier code and tests import

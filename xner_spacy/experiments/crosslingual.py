@@ -97,7 +97,11 @@ def _base_config(settings: BenchmarkSettings, variant: str) -> Path:
 
 
 def model_dir(settings: BenchmarkSettings, job: Job) -> Path:
-    return settings.output_dir / "training" / job.variant / job.name
+    """Where a job's model goes; trained top layers get a folder of their own (``encoder-t2``)."""
+    variant = job.variant
+    if variant == "encoder" and settings.trainable_layers:
+        variant = f"encoder-t{settings.trainable_layers}"
+    return settings.output_dir / "training" / variant / job.name
 
 
 def teacher_job(variant: str, source: str) -> Job:
@@ -256,6 +260,7 @@ def job_config(settings: BenchmarkSettings, job: Job) -> Any:
     if job.variant == "encoder":
         overrides["paths.encoder"] = settings.encoder
         overrides["paths.feature_cache"] = str(settings.feature_cache)
+        overrides["components.xner_encoder.trainable_layers"] = settings.trainable_layers
     if job.variant == "cnn-floret":
         vectors = settings.vectors or settings.output_dir / "vectors" / "spacy"
         overrides["paths.vectors"] = str(vectors)

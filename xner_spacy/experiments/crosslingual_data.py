@@ -70,6 +70,8 @@ class BenchmarkSettings:
     student_steps: int = 1500
     eval_frequency: int = 250
     encoder: str = "assets/encoder"
+    #: the encoder variant's trained top layers (0: frozen features; docs/encoder.md)
+    trainable_layers: int = 0
     configs_dir: Path = Path("configs")
     vectors: Path | None = None
     similarity_temperature: float = 0.1
@@ -360,6 +362,7 @@ def encode_all(settings: BenchmarkSettings, langs: Iterable[str]) -> dict[str, A
         cache_size=0,
         weights_dtype=block["weights_dtype"],
         cache_dir=settings.feature_cache,
+        trainable_layers=settings.trainable_layers,
     )
     n_docs = 0
     for lang in langs:

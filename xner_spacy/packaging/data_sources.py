@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _CONLL03 = "https://www.clips.uantwerpen.be/conll2003/ner/"
 _CONLL02 = "https://www.clips.uantwerpen.be/conll2002/ner/"
@@ -193,3 +194,57 @@ def identify(spec: str | Path) -> tuple[Source, str] | None:
                 rest = [Path(p).stem if j == len(parts) - 1 else p for j, p in enumerate(parts)]
                 return source, "/".join(rest[i + len(keys) :])
     return None
+
+
+def encoder_descriptions(config: Any) -> list[dict[str, Any]]:
+    """What each ``xner_encoder`` component of a pipeline config holds, for the model card.
+
+    The encoder's name (``source_name``, else ``model``), the directory or hub name it was
+    loaded from, its licence where known, quantisation, the layers kept (0 is the embedding
+    layer), those kept frozen (stored in ``weights_dtype``, with the component) and those
+    trained with the NER (stored in float32, with the NER: ``trainable_layers``).
+    """
+    found = []
+    for name, comp in (config.get("components") or {}).items():
+        if not isinstance(comp, dict) or comp.get("factory") != "xner_encoder":
+            continue
+        model = str(comp.get("model") or "")
+        encoder = str(comp.get("source_name") or model)
+        layer = int(comp.get("layer", 8))
+        trainable = int(comp.get("trainable_layers") or 0)
+        known = ENCODERS.get(encoder)
+        found.append(
+            {
+                "component": name,
+                "name": encoder,
+                "loaded_from": model,
+                "url": known.url if known else "",
+                "license": known.license if known else "unknown: check before use",
+                "quantize": str(comp.get("quantize") or "none"),
+                "weights_dtype": str(comp.get("weights_dtype") or "float32"),
+                "layers_kept": [0, layer],
+                "layers_frozen": [0, layer - trainable],
+                "layers_trained": [layer - trainable + 1, layer] if trainable else [],
+            }
+        )
+    return found
+
+
+def describe_encoder(found: dict[str, Any]) -> str:
+    """One sentence for the card's method list, from an :func:`encoder_descriptions` entry."""
+    name = f"`{found['name']}`"
+    if found["loaded_from"] and found["loaded_from"] != found["name"]:
+        name += f" (loaded from `{found['loaded_from']}`)"
+    lo, hi = found["layers_frozen"]
+    text = (
+        f"Encoder: {name}, licence {found['license']}; layers {lo}–{hi} kept frozen "
+        f"({found['weights_dtype']}, 0 = embeddings)"
+    )
+    if found["layers_trained"]:
+        a, b = found["layers_trained"]
+        text += f", layers {a}–{b} trained with the NER (float32); "
+    else:
+        text += f", layer {hi}'s features read by the NER (no encoder layer trained); "
+    mode = found["quantize"]
+    text += "int8 dynamic quantisation at inference." if mode == "int8" else "no quantisation."
+    return text

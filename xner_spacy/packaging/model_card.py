@@ -31,7 +31,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .data_sources import ENCODERS, LIMITS, identify
+from .data_sources import (
+    ENCODERS,
+    LIMITS,
+    describe_encoder,
+    encoder_descriptions,
+    identify,
+)
 
 logger = logging.getLogger("xner_spacy.packaging.model_card")
 
@@ -104,7 +110,7 @@ def _model_encoders(config: Any) -> list[str]:
     for comp in (config.get("components") or {}).values():
         model = comp.get("model") or {}
         if comp.get("factory") == "xner_encoder":
-            name = model
+            name = comp.get("source_name") or model
         else:
             name = model.get("name") if isinstance(model, dict) else None
         if isinstance(name, str) and name:
@@ -297,6 +303,10 @@ def build_meta(
     ).strip()
 
     method = _method_lines(projection_config, labeller, labeller_data, labeller_base)
+    encoders = encoder_descriptions(model_config)
+    if encoders:
+        meta["encoders"] = encoders
+        method[-1:-1] = [describe_encoder(found) for found in encoders]
     meta["notes"] = _notes(meta, name, metrics, silver, method, model_config)
     if metrics.get("provenance"):  # what `xner evaluate --provenance` recorded
         meta["xner_provenance"] = metrics["provenance"]

@@ -37,11 +37,18 @@ def encoder_summary(nlp: Language) -> list[str]:
             if seconds > 0
             else "no time measured"
         )
-        lines.append(
+        line = (
             f"{name}: {n:,} sentences ({sub_tokens:,} sub-tokens) encoded in {seconds:.1f} s "
             f"({rate}); {pipe.n_cached:,} requests served from the memory cache, "
             f"{pipe.n_from_disk:,} from the disk cache"
         )
+        cut = getattr(pipe, "n_truncated_sentences", 0)
+        if cut:  # longer than the encoder's limit: counted, never silently lost
+            line += (
+                f"; {cut:,} sentences truncated at the encoder's limit "
+                f"({pipe.n_truncated_words:,} words past it got zeros)"
+            )
+        lines.append(line)
     return lines
 
 

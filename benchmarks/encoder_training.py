@@ -1,0 +1,158 @@
+"""Training speed and peak memory with the encoder's top layers frozen or trained.
+
+    python benchmarks/encoder_training.py                               # assets/encoder, layer 8
+    python benchmarks/encoder_training.py --trainable-layers 0,2,4 --sentences 500 --steps 50
+    python benchmarks/encoder_training.py --model xlm-roberta-base --layer 12 --output t.json
+
+For each ``trainable_layers`` value, a fresh process builds ``--config`` (default
+``configs/ner_encoder.cfg``) with ``components.xner_encoder.layer = --layer`` and that
+``trainable_layers``, initialises it on the first ``--sentences`` of ``--data`` (gold CoNLL),
+fills the encoder's cache (timed: the frozen layers, once per sentence), then times ``--steps``
+training updates of ``--batch`` sentences (sentences/s; 0 trains the NER on frozen features,
+t > 0 also runs and trains layers ``layer-t+1..layer``) and inference over every sentence with
+the cache warm (words/s). The process's peak resident memory (``ru_maxrss``) is reported for
+each. Prints JSON (also ``--output``) and a Markdown table; the load average is recorded,
+since on a shared machine the figures move with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script: import the package, not sibling files
+    sys.path[0] = str(REPO)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--model", default=str(REPO / "assets" / "encoder"), help="hub name or dir")
+    p.add_argument(
+        "--data",
+        default=str(REPO.parent / "shared" / "data" / "source_ner" / "en" / "dev.txt"),
+        help="gold CoNLL file (PER/ORG/LOC; MISC ignored)",
+    )
+    p.add_argument("--sentences", type=int, default=256, help="sentences taken from --data")
+    p.add_argument("--layer", type=int, default=8, help="the top layer used")
+    p.add_argument("--trainable-layers", default="0,2", help="comma-separated values to compare")
+    p.add_argument("--steps", type=int, default=20, help="training updates timed")
+    p.add_argument("--batch", type=int, default=32, help="sentences per update")
+    p.add_argument("--threads", type=int, default=2, help="torch / BLAS threads")
+    p.add_argument("--config", default=str(REPO / "configs" / "ner_encoder.cfg"))
+    p.add_argument("--output", default=None, help="write the JSON report here")
+    p.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # child process
+    return p.parse_args(argv)
+
+
+def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
+    """One configuration, in this process: cache fill, training and inference speed, memory."""
+    import random
+
+    import torch
+    from spacy.tokens import Doc, Span
+    from spacy.training import Example
+    from spacy.util import load_config, load_model_from_config
+
+    from xner_spacy.io.conll import read_conll
+
+    torch.set_num_threads(args.threads)
+    gold = read_conll(args.data, labels=["PER", "ORG", "LOC"], label_map={"MISC": None})
+    data = [(s.words, s.ents) for _, s in zip(range(args.sentences), gold, strict=False)]
+    overrides = {
+        "paths.encoder": args.model,
+        "components.xner_encoder.layer": args.layer,
+        "components.xner_encoder.trainable_layers": trainable,
+    }
+    cfg = load_config(args.config, overrides=overrides, interpolate=False)
+    nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
+    encoder: Any = nlp.get_pipe("xner_encoder")
+    examples = []
+    for words, ents in data:
+        ref = Doc(nlp.vocab, words=words)
+        ref.set_ents([Span(ref, e.start, e.end, label=e.label) for e in ents])
+        examples.append(Example(Doc(nlp.vocab, words=words), ref))
+    optimizer = nlp.initialize(lambda: examples)
+    t0 = time.perf_counter()
+    list(encoder.pipe(eg.predicted for eg in examples))
+    fill_s = time.perf_counter() - t0
+    rng = random.Random(0)
+    n_seen = 0
+    t0 = time.perf_counter()
+    for _ in range(args.steps):
+        sample = rng.sample(examples, min(args.batch, len(examples)))
+        nlp.update(sample, sgd=optimizer, exclude=["xner_encoder"], annotates=["xner_encoder"])
+        n_seen += len(sample)
+    train_s = time.perf_counter() - t0
+    docs = [Doc(nlp.vocab, words=w) for w, _ in data]
+    t0 = time.perf_counter()
+    list(nlp.pipe(docs, batch_size=64))
+    infer_s = time.perf_counter() - t0
+    n_words = sum(len(w) for w, _ in data)
+    return {
+        "trainable_layers": trainable,
+        "cached_layer": args.layer - trainable,
+        "sentences": len(data),
+        "cache_fill_sentences_per_s": round(len(data) / fill_s, 1),
+        "train_steps": args.steps,
+        "train_sentences_per_s": round(n_seen / train_s, 1),
+        "infer_words_per_s": round(n_words / infer_s, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "| trainable_layers | cached layer | cache fill sent/s | train sent/s | "
+        "infer words/s | peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["runs"]:
+        lines.append(
+            f"| {r['trainable_layers']} | {r['cached_layer']} | {r['cache_fill_sentences_per_s']} "
+            f"| {r['train_sentences_per_s']} | {r['infer_words_per_s']} | {r['peak_rss_mb']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    if args.one is not None:
+        figures = measure(args, args.one)
+        print(json.dumps(figures))
+        return figures
+    import torch
+
+    report: dict[str, Any] = {
+        "settings": {**vars(args), "python": platform.python_version(), "torch": torch.__version__},
+        "load_average_before": list(os.getloadavg()),
+        "runs": [],
+    }
+    own = list(argv if argv is not None else sys.argv[1:])  # the child only prints
+    for value in (int(x) for x in args.trainable_layers.split(",")):
+        print(f"trainable_layers {value}: {args.steps} updates", file=sys.stderr, flush=True)
+        cmd = [sys.executable, str(Path(__file__).resolve()), *own, "--one", str(value)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode:
+            raise SystemExit(proc.stderr[-3000:])
+        report["runs"].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    report["load_average_after"] = list(os.getloadavg())
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf8")
+    print(markdown(report), file=sys.stderr)
+    return report
+
+
+if __name__ == "__main__":
+    main()
