@@ -53,7 +53,7 @@ def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
                       "first": simalign["aligner"], "second": cfg["aligner"]}  # fmt: skip
     cfg.to_disk(project / "configs/projection_encoder.cfg")
     # No --vars.arch: the default (encoder) puts the source labeller and the target on it.
-    args = ["--vars.encoder", str(encoder),
+    args = ["--vars.encoder", str(encoder), "--vars.encoder_name", "null",
             "--vars.projection_config", "configs/projection_encoder.cfg"]  # fmt: skip
     return args, encoder
 

@@ -42,6 +42,8 @@ EXPECTED = {
             "projection-table-repeat",
             "projection-table-heldout",
             "propagation-sweep",
+            "identify-encoder",
+            "identify-labeller",
             "prepare",
             "label",
             "align",
@@ -66,7 +68,17 @@ EXPECTED = {
 }
 #: The main job's steps that a sub-project repeats (a workflow can only name its own commands).
 COPIED_STEPS = {
-    "projection-eval": ["prepare", "label", "align", "project", "convert", "train", "evaluate"],
+    "projection-eval": [
+        "identify-encoder",
+        "identify-labeller",
+        "prepare",
+        "label",
+        "align",
+        "project",
+        "convert",
+        "train",
+        "evaluate",
+    ],  # fmt: skip
     "neural": ["prepare"],
 }
 
