@@ -2,6 +2,7 @@
 
 # Importing the command modules registers their sub-commands on the app.
 from . import (  # noqa: F401
+    comparison_commands,
     crosslingual_commands,
     distill_commands,
     encoder_commands,

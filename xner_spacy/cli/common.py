@@ -184,6 +184,53 @@ GOLD_LABEL_MAP_HELP = (
 )
 
 
+# How `xner evaluate` and `xner compare` read and score gold data.
+LABELS_OPT = typer.Option("PER,ORG,LOC", help="Comma-separated labels scored")
+MODEL_LABEL_MAP_OPT = typer.Option(
+    "identity", help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)"
+)
+IGNORE_LABELS_OPT = typer.Option(
+    "DATE,MISC",
+    help="Gold entity types that are known but not scored, comma-separated (MasakhaNER's "
+    "DATE, CoNLL's MISC); any other type outside --labels is unknown",
+)
+GOLD_LABEL_MAP_OPT = typer.Option("", help=GOLD_LABEL_MAP_HELP)
+GOLD_SKIP_MALFORMED_OPT = typer.Option(False, help="Skip (and count) malformed gold lines")
+SEED_OPT = typer.Option(0, help="Seed of the bootstrap's resamples (same seed, same intervals)")
+
+
+def read_gold(
+    test: Path,
+    labels: str,
+    ignore_labels: str,
+    gold_label_map: str,
+    unknown_labels: str,
+    skip_malformed: bool,
+    mojibake: str,
+    allow_empty: bool,
+) -> tuple[list[str], list[Any], Any]:
+    """The scored labels, the gold ``(words, entities)`` and the read stats of a CoNLL file."""
+    from ..io.conll import UNKNOWN_LABELS, read_conll
+    from ..io.errors import ReadStats
+    from ..io.mojibake import MODES
+
+    label_set = parse_label_list(labels)
+    read_stats = ReadStats()
+    sents = read_conll(
+        test,
+        labels={*label_set, *parse_label_list(ignore_labels)},
+        label_map=parse_gold_label_map(gold_label_map),
+        skip_malformed=skip_malformed,
+        stats=read_stats,
+        unknown_labels=check_choice("--unknown-labels", unknown_labels, UNKNOWN_LABELS),
+        mojibake=check_choice("--mojibake", mojibake, MODES),
+    )
+    gold = [(s.words, s.ents) for s in sents]
+    if not gold and not allow_empty:
+        raise fail(ValueError(f"{test} has no sentences; pass --allow-empty to accept"))
+    return label_set, gold, read_stats
+
+
 def file_pairs(specs: list[str]) -> list[tuple[Path, Path]]:
     """``SRC_FILE:TGT_FILE`` options → path pairs (clear error when malformed)."""
     pairs = []

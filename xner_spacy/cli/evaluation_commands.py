@@ -12,8 +12,13 @@ from .app import app
 from .common import (
     ALLOW_EMPTY_OPT,
     EXTRA_ARGS,
-    GOLD_LABEL_MAP_HELP,
+    GOLD_LABEL_MAP_OPT,
+    GOLD_SKIP_MALFORMED_OPT,
+    IGNORE_LABELS_OPT,
+    LABELS_OPT,
+    MODEL_LABEL_MAP_OPT,
     MOJIBAKE_OPT,
+    SEED_OPT,
     UNKNOWN_LABELS_OPT,
     check_choice,
     emit_summary,
@@ -30,18 +35,12 @@ def evaluate_cmd(
     model: str = typer.Argument(..., help="Pipeline name or path"),
     test: Path = typer.Argument(..., exists=True, help="Gold CoNLL test file"),
     output: Path | None = typer.Option(None, help="Write metrics JSON here"),
-    labels: str = typer.Option("PER,ORG,LOC", help="Comma-separated labels scored"),
-    label_map: str = typer.Option(
-        "identity", help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)"
-    ),
-    ignore_labels: str = typer.Option(
-        "DATE,MISC",
-        help="Gold entity types that are known but not scored, comma-separated (MasakhaNER's "
-        "DATE, CoNLL's MISC); any other type outside --labels is unknown",
-    ),
-    gold_label_map: str = typer.Option("", help=GOLD_LABEL_MAP_HELP),
+    labels: str = LABELS_OPT,
+    label_map: str = MODEL_LABEL_MAP_OPT,
+    ignore_labels: str = IGNORE_LABELS_OPT,
+    gold_label_map: str = GOLD_LABEL_MAP_OPT,
     unknown_labels: str = UNKNOWN_LABELS_OPT,
-    skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed gold lines"),
+    skip_malformed: bool = GOLD_SKIP_MALFORMED_OPT,
     allow_empty: bool = ALLOW_EMPTY_OPT,
     mojibake: str = MOJIBAKE_OPT,
     provenance: list[str] = typer.Option(
@@ -50,6 +49,13 @@ def evaluate_cmd(
         "'provenance' (an `xner identify` JSON, a model folder's identity, or a file's hash; "
         "e.g. labeller=corpus/models/labeller.json silver=corpus/yor/train.spacy)",
     ),
+    bootstrap: int = typer.Option(
+        0,
+        min=0,
+        help="Resamples of a percentile bootstrap over test sentences: 95 % intervals "
+        "f1_ci, micro and per label (0: none)",
+    ),
+    seed: int = SEED_OPT,
 ) -> None:
     """Exact-span P/R/F1 (micro and per label) of a pipeline on gold data; DATE etc. ignored.
 
@@ -57,11 +63,14 @@ def evaluate_cmd(
     other is an error naming file:line, or with --unknown-labels drop, dropped and counted.
     Extra ``--section.key value`` options override the pipeline's config as it loads, e.g.
     ``--components.xner_encoder.quantize int8`` (int8 encoder on CPU). The output also has
-    the prediction time and words/s (loading excluded).
+    the prediction time and words/s (loading excluded). With --bootstrap N, 95 % intervals
+    of F1 from N resamples of the test sentences (the model runs once).
     """
     from spacy.cli._util import parse_config_overrides
 
-    from ..evaluation.pipeline_scores import evaluate_pipeline
+    from ..evaluation.bootstrap import add_f1_intervals
+    from ..evaluation.pipeline_scores import pipeline_predictions
+    from ..evaluation.spans import score_spans
     from ..io.conll import UNKNOWN_LABELS, read_conll
     from ..io.errors import ReadStats
     from ..io.mojibake import MODES
@@ -94,8 +103,11 @@ def evaluate_cmd(
     overrides = parse_config_overrides(list(ctx.args))
     nlp = load_pipeline(model, config=overrides) if overrides else load_pipeline(model)
     t_predict = time.perf_counter()
-    metrics = evaluate_pipeline(nlp, gold, label_set, get_label_map(label_map))
+    preds = pipeline_predictions(nlp, (words for words, _ in gold), get_label_map(label_map))
     predict_s = time.perf_counter() - t_predict
+    metrics = score_spans([ents for _, ents in gold], preds, label_set)
+    if bootstrap:
+        metrics = add_f1_intervals(metrics, [e for _, e in gold], preds, label_set, bootstrap, seed)
     n_words = sum(len(words) for words, _ in gold)
     summary = {
         "model": model,

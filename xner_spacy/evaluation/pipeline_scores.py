@@ -6,8 +6,23 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from ..labelling.spacy_labeller import predict_entities
-from ..types import Entity
+from ..types import Entity, Words
 from .spans import DEFAULT_LABELS, score_spans
+
+
+def pipeline_predictions(
+    nlp: Any, sentences: Iterable[Words], label_map: dict[str, str | None] | None = None
+) -> list[list[Entity]]:
+    """The entities ``nlp`` finds on each sentence's words, its labels mapped first."""
+    preds = predict_entities(nlp, sentences)
+    if not label_map:
+        return list(preds)
+    from ..labelling.label_maps import map_label
+
+    return [
+        [Entity(e.start, e.end, lab) for e in ents if (lab := map_label(e.label, label_map))]
+        for ents in preds
+    ]
 
 
 def evaluate_pipeline(
@@ -18,12 +33,5 @@ def evaluate_pipeline(
 ) -> dict[str, Any]:
     """Exact-span P/R/F1 of ``nlp`` against gold ``(words, entities)``; labels mapped first."""
     gold = list(gold)
-    preds = predict_entities(nlp, (words for words, _ in gold))
-    if label_map:
-        from ..labelling.label_maps import map_label
-
-        preds = (
-            [Entity(e.start, e.end, lab) for e in ents if (lab := map_label(e.label, label_map))]
-            for ents in preds
-        )
+    preds = pipeline_predictions(nlp, (words for words, _ in gold), label_map)
     return score_spans((ents for _, ents in gold), preds, labels)

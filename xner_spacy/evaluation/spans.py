@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from spacy.scorer import PRFScore
 
 from ..types import Entity
@@ -58,6 +59,35 @@ def score_spans(
         "gold_entities": n_gold,
         "pred_entities": n_pred,
     }
+
+
+def sentence_counts(
+    gold: Iterable[Sequence[Entity]],
+    pred: Iterable[Sequence[Entity]],
+    labels: Collection[str] | None = DEFAULT_LABELS,
+) -> tuple[list[str], np.ndarray]:
+    """Each sentence's (tp, fp, fn) per label, with the exact-span matching of :func:`score_spans`.
+
+    Returns the labels (those of ``score_spans``'s ``per_label``, in its order) and an integer
+    array of shape (sentences, labels, 3). Summed over sentences, a label's row is its
+    ``PRFScore`` in ``score_spans``; summed over labels too, the micro counts (the labels
+    partition the spans).
+    """
+    rows: list[dict[str, tuple[int, int, int]]] = []
+    for gold_ents, pred_ents in zip(gold, pred, strict=True):
+        g, p = _keep(gold_ents, labels), _keep(pred_ents, labels)
+        row = {}
+        for label in {e[2] for e in g | p}:
+            gl, pl = {e for e in g if e[2] == label}, {e for e in p if e[2] == label}
+            row[label] = (len(pl & gl), len(pl - gl), len(gl - pl))
+        rows.append(row)
+    wanted = sorted({k for row in rows for k in row}) if labels is None else list(labels)
+    counts = np.zeros((len(rows), len(wanted), 3), dtype=np.int64)
+    column = {label: j for j, label in enumerate(wanted)}
+    for i, row in enumerate(rows):
+        for label, tp_fp_fn in row.items():
+            counts[i, column[label]] = tp_fp_fn
+    return wanted, counts
 
 
 def _prf_dict(score: PRFScore) -> dict[str, float | int]:

@@ -1,0 +1,128 @@
+"""Percentile and paired bootstrap intervals of span F1 over test sentences."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from xner_spacy.evaluation.bootstrap import (
+    add_f1_intervals,
+    compare_predictions,
+    f1_intervals,
+    resampled_counts,
+)
+from xner_spacy.evaluation.spans import score_spans, sentence_counts
+from xner_spacy.types import Entity as E
+
+LABELS = ["PER", "ORG", "LOC"]
+
+
+def _noisy(
+    n: int, seed: int, error: float = 0.3, pred_seed: int = 0
+) -> tuple[list[list[E]], list[list[E]]]:
+    """Gold sentences, and predictions that miss, shift or relabel about ``error`` of them."""
+    rng = random.Random(seed)
+    gold = [
+        [E(2 * i, 2 * i + 1, rng.choice(LABELS + ["DATE"])) for i in range(rng.randint(0, 3))]
+        for _ in range(n)
+    ]
+    rng = random.Random(pred_seed)
+    pred = []
+    for ents in gold:
+        guess = []
+        for e in ents:
+            roll = rng.random()
+            if roll < error / 3:
+                continue  # missed
+            if roll < 2 * error / 3:
+                guess.append(E(e.start, e.end + 1, e.label))  # wrong boundary
+            elif roll < error:
+                guess.append(E(e.start, e.end, rng.choice(LABELS)))  # maybe the wrong label
+            else:
+                guess.append(e)
+        if rng.random() < error / 3:
+            guess.append(E(20, 21, rng.choice(LABELS)))  # spurious
+        pred.append(guess)
+    return gold, pred
+
+
+@pytest.mark.parametrize("labels", [LABELS, None])
+def test_sentence_counts_sum_to_score_spans_exactly(labels: list[str] | None) -> None:
+    gold, pred = _noisy(80, seed=1)
+    metrics = score_spans(gold, pred, labels)
+    wanted, counts = sentence_counts(gold, pred, labels)
+    assert wanted == list(metrics["per_label"]) and counts.shape == (80, len(wanted), 3)
+    tp, fp, fn = (int(x) for x in counts.sum(axis=(0, 1)))
+    assert tp / (tp + fp + 1e-100) == metrics["precision"]
+    assert tp / (tp + fn + 1e-100) == metrics["recall"]
+    assert tp + fn == metrics["gold_entities"] and tp + fp == metrics["pred_entities"]
+    for j, label in enumerate(wanted):
+        ltp, lfp, lfn = (int(x) for x in counts[:, j].sum(axis=0))
+        assert ltp + lfn == metrics["per_label"][label]["support"]
+        assert ltp / (ltp + lfp + 1e-100) == metrics["per_label"][label]["precision"]
+    # the vectorised F1 of the summed counts is score_spans's, to the last bit
+    from xner_spacy.evaluation.bootstrap import prf
+
+    assert float(prf(counts.sum(axis=(0, 1)))[2]) == metrics["f1"]
+
+
+def test_interval_contains_point_and_shrinks_with_more_sentences() -> None:
+    gold, pred = _noisy(60, seed=2)
+    small = add_f1_intervals(score_spans(gold, pred), gold, pred, LABELS, 1000, seed=0)
+    big_gold, big_pred = gold * 16, pred * 16  # the same sentences, 16 times as many
+    big = add_f1_intervals(score_spans(big_gold, big_pred), big_gold, big_pred, LABELS, 1000)
+    for m in (small, big):
+        low, high = m["f1_ci"]
+        assert low < m["f1"] < high
+        for scores in m["per_label"].values():
+            assert scores["f1_ci"][0] <= scores["f1"] <= scores["f1_ci"][1]
+    assert big["f1"] == small["f1"]
+    width = {k: m["f1_ci"][1] - m["f1_ci"][0] for k, m in (("small", small), ("big", big))}
+    assert width["big"] < width["small"] / 2  # about 1/4: the width goes as 1/sqrt(n)
+    assert small["bootstrap"] == {"n": 1000, "seed": 0, "unit": "sentence"}
+    keys = list(small)
+    assert keys[keys.index("f1") + 1] == "f1_ci"
+    assert set(keys) == set(score_spans(gold, pred)) | {"f1_ci", "bootstrap"}
+
+
+def test_same_seed_same_intervals_other_seed_other_resamples() -> None:
+    gold, pred = _noisy(50, seed=3)
+    _, counts = sentence_counts(gold, pred, LABELS)
+    first = f1_intervals(counts, LABELS, 300, seed=7)
+    assert f1_intervals(counts, LABELS, 300, seed=7) == first
+    assert f1_intervals(counts, LABELS, 300, seed=8)["f1_ci"] != first["f1_ci"]
+    # blocks of resamples: more resamples than one block extend the same stream
+    many = resampled_counts([counts], 1200, seed=7)
+    assert np.array_equal(many[:300], resampled_counts([counts], 300, seed=7))
+    assert many.shape == (1200, 1, 3, 3) and many.sum(axis=(1, 2, 3)).min() > 0
+
+
+def test_a_model_compared_with_itself_differs_by_zero() -> None:
+    gold, pred = _noisy(40, seed=4)
+    found = compare_predictions(gold, pred, pred, LABELS, 500, seed=0)
+    assert found["difference"] == 0 and found["difference_ci"] == [0.0, 0.0]
+    assert found["a_better_share"] == 0.0 and found["f1_a_ci"] == found["f1_b_ci"]
+    assert all(v["difference_ci"] == [0.0, 0.0] for v in found["per_label"].values())
+
+
+def test_a_better_model_wins_most_resamples() -> None:
+    gold, worse = _noisy(100, seed=5, error=0.5)
+    _, better = _noisy(100, seed=5, error=0.1, pred_seed=1)  # the same gold, fewer errors
+    found = compare_predictions(gold, better, worse, LABELS, 1000, seed=0)
+    assert found["f1_a"] == score_spans(gold, better)["f1"]
+    assert found["f1_b"] == score_spans(gold, worse)["f1"]
+    low, high = found["difference_ci"]
+    assert 0 < low < found["difference"] < high
+    assert found["a_better_share"] > 0.95
+    flipped = compare_predictions(gold, worse, better, LABELS, 1000, seed=0)
+    assert flipped["difference_ci"] == pytest.approx([-high, -low])
+    assert flipped["a_better_share"] == pytest.approx(1 - found["a_better_share"])
+
+
+def test_no_sentences_and_no_resamples() -> None:
+    empty = np.zeros((0, 3, 3), dtype=np.int64)
+    assert f1_intervals(empty, LABELS, 10)["f1_ci"] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="at least 1 resample"):
+        f1_intervals(empty, LABELS, 0)
