@@ -141,3 +141,28 @@ def test_agreement_order_sorts_sources(tmp_path: Path) -> None:
     assert [s.lang for s in settings.sources] == ["en", "de", "fr"]
     with pytest.raises(ValueError, match="source order"):
         _settings(tmp_path / "b", order="best")
+
+
+def test_the_shipped_experiment_config_reads_into_settings_with_overrides() -> None:
+    """projects/distill's config with the overrides its third distill-run command passes."""
+    from spacy.cli._util import parse_config_overrides
+
+    from xner_spacy.experiments.distillation import ExperimentSettings
+
+    args = ["--paths.lang", "swa", "--experiment.order", "agreement", "--experiment.jobs", "2",
+            "--experiment.corpus_dir", "corpus/distill/swa_agree"]  # fmt: skip
+    cfg = load_config(
+        REPO / "projects/distill/configs/distill_experiment.cfg",
+        overrides=parse_config_overrides(args),
+        interpolate=True,
+    )
+    settings = ExperimentSettings.from_config(cfg["experiment"])
+    assert settings.target == "swa" and settings.order == "agreement" and settings.jobs == 2
+    assert [s.lang for s in settings.sources] == ["en", "fr", "de", "es"]
+    assert settings.sources[1].model == "fr_core_news_md"
+    assert settings.corpus_dir == Path("corpus/distill/swa_agree")
+    assert settings.training_dir == Path("training/distill/swa/novec")
+    with pytest.raises(ValueError, match=r"\[experiment\] has unknown settings \['steps'\]"):
+        ExperimentSettings.from_config({**cfg["experiment"], "steps": 3})
+    with pytest.raises(ValueError, match="expected LANG=MODEL"):
+        ExperimentSettings.from_config({**cfg["experiment"], "sources": "en"})

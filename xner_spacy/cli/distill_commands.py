@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import STATS_OPT, emit_summary, fail, setup_logging
+from .common import EXTRA_ARGS, STATS_OPT, emit_summary, fail, setup_logging
 
 
 @app.command("prepare-ntrex")
@@ -162,61 +162,39 @@ def train_vectors_cmd(
     emit_summary("train-vectors", summary, stats, t0)
 
 
-@app.command("distill-experiment")
+@app.command("distill-experiment", context_settings=EXTRA_ARGS)
 def distill_experiment_cmd(
-    data_dir: Path = typer.Option(..., exists=True, file_okay=False, help="Data mirror root"),
-    target: str = typer.Option(..., help="Target language (masakhaner2/<lang>)"),
-    source: list[str] = typer.Option(
-        ..., help="LANG=MODEL[:LABEL_MAP], repeatable; the order is the order sources are added"
+    ctx: typer.Context,
+    config: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="Config with an [experiment] section: target, sources (LANG=MODEL[:LABEL_MAP], in "
+        "the order they are added), folders and every setting (e.g. "
+        "projects/distill/configs/distill_experiment.cfg); dotted options after it override "
+        "it, e.g. --experiment.order agreement --paths.lang swa",
     ),
     output: Path = typer.Option(..., help="Result JSON (for xner distill-report)"),
-    corpus_dir: Path = typer.Option(..., help="Silver data, voted data and target text"),
-    training_dir: Path = typer.Option(..., help="One folder per trained model"),
-    vectors: Path | None = typer.Option(None, help="spaCy vectors (spacy init vectors) to use"),
-    weighting: list[str] = typer.Option(
-        ["uniform", "similarity"], help="Teacher weights for distillation (repeatable)"
-    ),
-    teacher_steps: int = typer.Option(500, help="Training steps of teachers and voted students"),
-    student_steps: int = typer.Option(500, help="Training steps of distilled students"),
-    eval_frequency: int = typer.Option(100, help="Steps between silver-dev evaluations"),
-    text_limit: int = typer.Option(5000, help="Unlabelled target sentences (0: all)"),
-    threshold: float = typer.Option(0.5, help="Vote threshold (share of weight)"),
-    order: str = typer.Option(
-        "given",
-        help="given: sources in --source order; agreement: by mean span F1 of each source's "
-        "projections against the others' (label-free)",
-    ),
-    jobs: int = typer.Option(1, help="Models trained at the same time (one process each)"),
-    projection_config: Path = typer.Option(Path("configs/projection.cfg"), exists=True),
-    student_config: Path = typer.Option(Path("configs/student.cfg"), exists=True),
-    distill_config: Path = typer.Option(Path("configs/distill.cfg"), exists=True),
 ) -> None:
-    """Teachers per source, voted-projection students and distilled students for k = 1..K."""
-    from ..experiments.distillation import ExperimentSettings, SourceSpec, run_experiment
+    """Teachers per source, voted-projection students and distilled students for k = 1..K.
+
+    The settings and their defaults are those of
+    :class:`~xner_spacy.experiments.distillation.ExperimentSettings`; the config names only
+    what it sets. A rerun in the same folders resumes: current models and data are kept.
+    """
+    from spacy.cli._util import parse_config_overrides
+    from spacy.util import load_config
+
+    from ..experiments.distillation import ExperimentSettings, run_experiment
     from ..io.atomic import atomic_write
 
     setup_logging()
     t0 = time.perf_counter()
     try:
-        settings = ExperimentSettings(
-            data_dir=data_dir,
-            target=target,
-            sources=[SourceSpec.parse(s) for s in source],
-            corpus_dir=corpus_dir,
-            training_dir=training_dir,
-            projection_config=projection_config,
-            student_config=student_config,
-            distill_config=distill_config,
-            teacher_steps=teacher_steps,
-            student_steps=student_steps,
-            eval_frequency=eval_frequency,
-            weightings=tuple(weighting),
-            text_limit=text_limit,
-            vectors=vectors,
-            threshold=threshold,
-            order=order,
-            jobs=jobs,
-        )
+        cfg = load_config(config, overrides=parse_config_overrides(ctx.args), interpolate=True)
+        if "experiment" not in cfg:
+            raise ValueError(f"{config} has no [experiment] section")
+        settings = ExperimentSettings.from_config(cfg["experiment"])
         result = run_experiment(settings, command=shlex.join(["xner", *sys.argv[1:]]))
     except (ValueError, OSError, RuntimeError) as err:
         raise fail(err) from err

@@ -10,13 +10,14 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 from ..io.atomic import atomic_write
 from .job_running import cached_step, run_logged
+from .settings_config import as_list, settings_from_config
 
 logger = logging.getLogger("xner_spacy")
 
@@ -117,46 +118,38 @@ class BenchmarkSettings:
         """Settings from the ``[benchmark]`` section of a config file (read with confection).
 
         Keys are the field names; the defaults are the fields' own, so a config lists only
-        what it sets. ``languages`` maps LANG to a folder of gold splits (:class:`GoldSplits`),
-        ``shift`` maps a target to one or more out-of-domain test files, and
-        ``shift_patterns`` (paths with ``{lang}``) add each target's file where it exists.
-        List settings also take a comma-separated string, as project vars pass them. An
-        unknown key, a missing folder or file is a one-line error.
+        what it sets (:func:`~xner_spacy.experiments.settings_config.settings_from_config`).
+        ``languages`` maps LANG to a folder of gold splits (:class:`GoldSplits`; only the
+        targets' and sources' are read), ``shift`` maps a target to one or more out-of-domain
+        test files, and ``shift_patterns`` (paths with ``{lang}``) add each target's file where
+        it exists. An unknown key, a missing folder or file is a one-line error.
         """
-        values = dict(section)
-        known = {f.name for f in fields(cls)}
-        patterns = _as_list(values.pop("shift_patterns", []))
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(
-                f"[benchmark] has unknown settings {unknown}; known: {sorted(known)} "
-                "and shift_patterns"
-            )
-        hints = get_type_hints(cls)
-        settings: dict[str, Any] = {}
-        for name, value in values.items():
-            if name == "languages":  # only those the run uses: a mirror may lack the others
-                used = {*_as_list(values.get("targets", [])), *_as_list(values.get("sources", []))}
-                settings[name] = {
-                    k: GoldSplits.from_dir(Path(v)) for k, v in value.items() if k in used
-                }
-            elif name == "shift":
-                settings[name] = {k: [Path(p) for p in _as_list(v)] for k, v in value.items()}
-            else:
-                settings[name] = _coerce(name, value, hints[name])
-        shift: dict[str, list[Path]] = settings.setdefault("shift", {})
-        for target, paths in shift.items():
-            for path in paths:
-                if not path.is_file():
-                    raise FileNotFoundError(f"[benchmark.shift] {target}: no such file {path}")
-        for pattern in patterns:
+        used = {*as_list(section.get("targets", [])), *as_list(section.get("sources", []))}
+
+        def languages(value: Mapping[str, Any]) -> dict[str, GoldSplits]:
+            # only those the run uses: a mirror may lack the others
+            return {k: GoldSplits.from_dir(Path(v)) for k, v in value.items() if k in used}
+
+        def shift(value: Mapping[str, Any]) -> dict[str, list[Path]]:
+            found = {k: [Path(p) for p in as_list(v)] for k, v in value.items()}
+            for target, paths in found.items():
+                for path in paths:
+                    if not path.is_file():
+                        raise FileNotFoundError(f"[benchmark.shift] {target}: no such file {path}")
+            return found
+
+        settings = settings_from_config(
+            cls, section, name="benchmark", parsers={"languages": languages, "shift": shift},
+            extra=("shift_patterns",),
+        )  # fmt: skip
+        for pattern in as_list(section.get("shift_patterns", [])):
             if "{lang}" not in pattern:
                 raise ValueError(f"shift_patterns: {pattern!r} has no {{lang}}")
-            for target in settings.get("targets", []):
-                found = Path(pattern.replace("{lang}", target))
-                if found.is_file():
-                    shift.setdefault(target, []).append(found)
-        return cls(**settings)
+            for target in settings.targets:
+                path = Path(pattern.replace("{lang}", target))
+                if path.is_file() and target in settings.languages:
+                    settings.shift.setdefault(target, []).append(path)
+        return settings
 
     def sources_for(self, target: str) -> list[str]:
         return [s for s in self.sources if s != target][: self.max_sources]
@@ -390,33 +383,3 @@ def encode_all(settings: BenchmarkSettings, langs: Iterable[str]) -> dict[str, A
         "encode_seconds": round(encoder.encode_seconds, 1),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-
-
-def _as_list(value: Any) -> list[str]:
-    """A list setting: a list, or a comma-separated string (as project vars give them)."""
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
-
-
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    """A config value as the field ``name`` of :class:`BenchmarkSettings` types it."""
-    text = str(hint)
-    if value is None or value == "":
-        if "None" in text:
-            return None
-        raise ValueError(f"[benchmark] {name} needs a value")
-    if text.startswith(("tuple", "list")):
-        items = _as_list(value)
-        return tuple(items) if text.startswith("tuple") else items
-    if "Path" in text:
-        return Path(value)
-    for kind in (int, float, str):
-        if text == kind.__name__ or hint is kind:
-            try:
-                return kind(value)
-            except ValueError:
-                raise ValueError(
-                    f"[benchmark] {name} must be {kind.__name__}, got {value!r}"
-                ) from None
-    return value

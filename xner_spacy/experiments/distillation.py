@@ -32,7 +32,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -46,6 +46,7 @@ from .job_running import (
     train_unless_current,
     training_parts,
 )
+from .settings_config import as_list, settings_from_config
 
 logger = logging.getLogger("xner_spacy")
 
@@ -107,6 +108,17 @@ class ExperimentSettings:
     force: bool = False
     reuse_stale: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> ExperimentSettings:
+        """Settings from the ``[experiment]`` section of a config file (read with confection):
+        the field names as keys, the fields' defaults where the config is silent, ``sources``
+        as ``LANG=MODEL[:LABEL_MAP]`` items in the order sources are added."""
+
+        def sources(value: Any) -> list[SourceSpec]:
+            return [SourceSpec.parse(item) for item in as_list(value)]
+
+        return settings_from_config(cls, section, name="experiment", parsers={"sources": sources})
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
