@@ -111,14 +111,9 @@ class ExperimentSettings:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> ExperimentSettings:
-        """Settings from the ``[experiment]`` section of a config file (read with confection):
-        the field names as keys, the fields' defaults where the config is silent, ``sources``
-        as ``LANG=MODEL[:LABEL_MAP]`` items in the order sources are added."""
-
-        def sources(value: Any) -> list[SourceSpec]:
-            return [SourceSpec.parse(item) for item in as_list(value)]
-
-        return settings_from_config(cls, section, name="experiment", parsers={"sources": sources})
+        """Settings from a config's ``[experiment]`` section (``sources``: LANG=MODEL[:MAP])."""
+        parse = {"sources": lambda v: [SourceSpec.parse(item) for item in as_list(v)]}
+        return settings_from_config(cls, section, name="experiment", parsers=parse)
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
