@@ -16,6 +16,8 @@ from .common import (
     MOJIBAKE_OPT,
     UNKNOWN_LABELS_OPT,
     check_choice,
+    check_gold_label_map,
+    check_label_map_name,
     emit_summary,
     fail,
     parse_gold_label_map,
@@ -32,14 +34,16 @@ def evaluate_cmd(
     output: Path | None = typer.Option(None, help="Write metrics JSON here"),
     labels: str = typer.Option("PER,ORG,LOC", help="Comma-separated labels scored"),
     label_map: str = typer.Option(
-        "identity", help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)"
+        "identity",
+        callback=check_label_map_name,
+        help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)",
     ),
     ignore_labels: str = typer.Option(
         "DATE,MISC",
         help="Gold entity types that are known but not scored, comma-separated (MasakhaNER's "
         "DATE, CoNLL's MISC); any other type outside --labels is unknown",
     ),
-    gold_label_map: str = typer.Option("", help=GOLD_LABEL_MAP_HELP),
+    gold_label_map: str = typer.Option("", callback=check_gold_label_map, help=GOLD_LABEL_MAP_HELP),
     unknown_labels: str = UNKNOWN_LABELS_OPT,
     skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed gold lines"),
     allow_empty: bool = ALLOW_EMPTY_OPT,

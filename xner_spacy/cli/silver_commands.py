@@ -12,6 +12,8 @@ from .app import app
 from .common import (
     ALLOW_EMPTY_OPT,
     DEFAULT_CONFIG,
+    DOUBTFUL_HELP,
+    DOUBTFUL_MODES,
     EXTRA_ARGS,
     GOLD_LABEL_MAP_HELP,
     MOJIBAKE_OPT,
@@ -19,6 +21,9 @@ from .common import (
     UNKNOWN_LABELS_OPT,
     batch_command,
     check_choice,
+    check_gold_label_map,
+    check_section,
+    choice_option,
     config_part,
     emit_summary,
     fail,
@@ -33,7 +38,7 @@ from .common import (
 def convert_gold_cmd(
     input_path: Path = typer.Argument(..., exists=True, help="CoNLL-style NER file"),
     output: Path = typer.Argument(..., help="Output .spacy (DocBin)"),
-    label_map: str = typer.Option("conll", help=GOLD_LABEL_MAP_HELP),
+    label_map: str = typer.Option("conll", callback=check_gold_label_map, help=GOLD_LABEL_MAP_HELP),
     labels: str | None = typer.Option(
         None,
         help="Entity types allowed after mapping, comma-separated (default: the types the "
@@ -171,13 +176,12 @@ def project_cmd(
     of projected names.
     """
     from ..projection.corpus_passes import SECTIONS, passes_from
-    from ..registry import resolve_section
     from ..runner.batch_steps import corpus_pass, project_records
     from ..runner.shards import ConfigPart
 
     cfg = load_step_config(config, "projector", ctx.args)  # read once: projector and passes
     projector = ConfigPart.from_config(cfg, "projector")
-    parts = {name: resolve_section(cfg, name) for name in SECTIONS if name in cfg}
+    parts = {name: check_section(cfg, name, config, ctx.args) for name in SECTIONS if name in cfg}
     before, after = passes_from(**parts)
     if not before and not after:
         return project_records(input_path, output, projector, options=options)
@@ -235,9 +239,7 @@ def convert_cmd(
     input_path: Path = typer.Argument(..., exists=True, help="Projected JSONL records"),
     output_dir: Path = typer.Argument(..., help="Directory for train.spacy and dev.spacy"),
     dev_fraction: float = typer.Option(0.1, help="Share of records held out as silver dev"),
-    doubtful: str = typer.Option(
-        "drop", help="Records where a source entity projected nowhere: drop | keep | missing"
-    ),
+    doubtful: str = choice_option("drop", DOUBTFUL_MODES, help=DOUBTFUL_HELP),
     seed: int = typer.Option(0, help="Seed of the train/dev hash split"),
     options: Any = None,
 ) -> dict[str, Any]:
