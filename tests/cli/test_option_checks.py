@@ -3,7 +3,6 @@ usage errors, 1 for data errors, a traceback only with ``xner --debug`` or ``XNE
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 
 import typer
@@ -68,8 +69,17 @@ def describe_error(err: BaseException) -> str:
     return f"{type(err).__name__}: {err} (xner --debug shows the traceback)"
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Console entry point: errors exit with a one-line message (status 1; usage: 2)."""
+    """Console entry point: errors exit with a one-line message (status 1; usage: 2).
+
+    SIGTERM exits through Python's clean-up, so scratch folders and temporary files of a
+    terminated run are removed as on any other error.
+    """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         app()
     except Exception as err:

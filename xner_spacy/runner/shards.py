@@ -298,6 +298,11 @@ class ShardStore:
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def remove_if_unfinished(self) -> None:
+        """Remove the folder when no shard in it is complete (nothing a rerun could reuse)."""
+        if not any(self.root.glob("*.done.json")):
+            self.remove()
+
 
 # --- running shards ---------------------------------------------------------------------------
 
@@ -425,7 +430,11 @@ def run_sharded(
     )  # fmt: skip
     if pending:
         job = ShardJob(work, part, str(store.root), fp, tuple(suffixes), options.skip_invalid)
-        results = options.get_executor().map(partial(run_shard, job), pending)
+        try:
+            results = options.get_executor().map(partial(run_shard, job), pending)
+        except BaseException:
+            store.remove_if_unfinished()  # a refusal leaves no folder; finished shards stay
+            raise
         done.update(zip((s.index for s in pending), results, strict=True))
     files = [[store.path(s.index, suffix) for s in shards] for suffix in suffixes]
     zero = {**(zero or {}), **({"skipped_lines": {}} if options.skip_invalid else {})}
