@@ -170,6 +170,38 @@ def require_content(path: Path, allow_empty: bool) -> None:
             raise fail(ValueError(f"{path} is empty; pass --allow-empty to accept that"))
 
 
+def records_read(summary: dict[str, Any]) -> int:
+    """Records a batch step kept (convert: documents written or dropped as doubtful)."""
+    if "records" in summary:
+        return int(summary["records"])
+    parts = [v for v in summary.values() if isinstance(v, dict) and "docs" in v]
+    return sum(int(p["docs"]) + int(p.get("dropped_doubtful", 0)) for p in parts)
+
+
+def refuse_all_skipped(input_path: Path, output: Path | None, summary: dict[str, Any]) -> None:
+    """``--skip-malformed`` skipped every record: as an empty input, an error unless
+    ``--allow-empty`` (the output, empty, is removed)."""
+    skipped = sum((summary.get("skipped_lines") or {}).values())
+    if skipped and records_read(summary) == 0:
+        if output is not None and output.is_file():
+            output.unlink()
+        raise fail(
+            ValueError(
+                f"{input_path}: every record was skipped ({skipped} malformed line(s)); pass "
+                "--allow-empty to accept an empty output"
+            )
+        )
+
+
+def note_repairs(path: Path, repaired: int) -> None:
+    """Say how many entities began with ``I-`` (no ``B-`` before): read as entity starts."""
+    if repaired:
+        logging.getLogger("xner_spacy").warning(
+            "%s: %d entity(ies) start with I- (no B- before it): read as entity starts "
+            "(IOB1-style repair; summary: repaired_tags)", path, repaired,
+        )  # fmt: skip
+
+
 def parse_gold_label_map(spec: str) -> dict[str, str | None]:
     """``conll,PLACE=LOC,DATE=`` → a gold label map: built-in maps, then FROM=TO pairs."""
     from ..labelling.label_maps import get_label_map
@@ -288,7 +320,10 @@ def batch_command(name: str, **settings: Any) -> Callable[[Callable[..., Any]], 
                 batch["shard_size"], batch["n_process"], batch["scheduler"],
                 batch["skip_malformed"],
             )  # fmt: skip
-            emit_summary(name, func(**kwargs, options=options), batch["stats"], started)
+            summary = func(**kwargs, options=options)
+            if not batch["allow_empty"]:
+                refuse_all_skipped(kwargs["input_path"], kwargs.get("output"), summary)
+            emit_summary(name, summary, batch["stats"], started)
 
         command.__signature__ = signature.replace(parameters=own + shared)  # type: ignore[attr-defined]
         command.__annotations__ = {

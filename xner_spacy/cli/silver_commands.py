@@ -28,6 +28,7 @@ from .common import (
     emit_summary,
     fail,
     load_step_config,
+    note_repairs,
     parse_gold_label_map,
     parse_label_list,
     setup_logging,
@@ -83,6 +84,7 @@ def convert_gold_cmd(
     )
     if not sents and not allow_empty:
         raise fail(ValueError(f"{input_path} has no sentences; pass --allow-empty to accept"))
+    note_repairs(input_path, read_stats.repaired)
     n = sentences_to_docbin(output, sents, spacy.blank(lang).vocab)
     emit_summary(
         "convert-gold",
@@ -93,6 +95,7 @@ def convert_gold_cmd(
             "labels": allowed,
             "dropped_labels": dict(read_stats.dropped_labels),
             "skipped_lines": dict(read_stats.skipped),
+            "repaired_tags": read_stats.repaired,
             "mojibake_lines": read_stats.mojibake,
         },
         stats,
@@ -241,6 +244,11 @@ def convert_cmd(
     dev_fraction: float = typer.Option(0.1, help="Share of records held out as silver dev"),
     doubtful: str = choice_option("drop", DOUBTFUL_MODES, help=DOUBTFUL_HELP),
     seed: int = typer.Option(0, help="Seed of the train/dev hash split"),
+    labels: str = typer.Option(
+        "PER,ORG,LOC,MISC",
+        help="Entity types allowed in tgt_ents, comma-separated; any other is an error naming "
+        "file:line",
+    ),
     options: Any = None,
 ) -> dict[str, Any]:
     """Projected records → spaCy DocBins for training (silver train/dev split)."""
@@ -252,5 +260,6 @@ def convert_cmd(
         dev_fraction=dev_fraction,
         doubtful=doubtful,
         seed=seed,
+        labels=parse_label_list(labels),
         options=options,
     )
