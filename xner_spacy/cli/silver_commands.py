@@ -57,12 +57,11 @@ def convert_gold_cmd(
     Every entity type must be one of --labels after --label-map: any other is an error naming
     file:line (or, with --unknown-labels drop, read as O and counted).
     """
-    import spacy
-
     from ..io.conll import UNKNOWN_LABELS, read_conll
     from ..io.docbin import sentences_to_docbin
     from ..io.errors import ReadStats
     from ..io.mojibake import MODES
+    from ..text import blank_parts
 
     setup_logging()
     t0 = time.perf_counter()
@@ -85,7 +84,7 @@ def convert_gold_cmd(
     if not sents and not allow_empty:
         raise fail(ValueError(f"{input_path} has no sentences; pass --allow-empty to accept"))
     note_repairs(input_path, read_stats.repaired)
-    n = sentences_to_docbin(output, sents, spacy.blank(lang).vocab)
+    n = sentences_to_docbin(output, sents, blank_parts(lang)[0])
     emit_summary(
         "convert-gold",
         {
