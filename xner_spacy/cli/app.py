@@ -45,10 +45,18 @@ def global_options(
     debug: bool = typer.Option(
         False, "--debug", help="Show the traceback of an error (also XNER_DEBUG=1)"
     ),
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        help="No progress bar (also XNER_QUIET=1); a bar shows only when stderr is a "
+        "terminal (XNER_PROGRESS=1 forces it)",
+    ),
 ) -> None:
     """Options before the command name apply to every command."""
     if debug:
         os.environ[DEBUG_ENV] = "1"
+    if quiet:
+        os.environ["XNER_QUIET"] = "1"
 
 
 def debugging() -> bool:

@@ -41,12 +41,8 @@ from ..io.errors import ReadStats
 from ..io.records import read_numbered_records, write_records
 from ..types import PairRecord
 from .local_executor import Executor, LocalExecutor
-from .shard_fingerprints import (
-    canonical_json,
-    file_sha256,
-    files_digest,
-    fingerprint,
-)
+from .shard_fingerprints import canonical_json, file_sha256, files_digest, fingerprint
+from .step_progress import step_progress, tick
 
 logger = logging.getLogger("xner_spacy")
 
@@ -126,6 +122,7 @@ class RecordStream(Iterator[PairRecord]):
 
     def __next__(self) -> PairRecord:
         self.line, record = next(self._records)
+        tick()  # the step's progress bar, when this process shows one
         return record
 
     @property
@@ -430,8 +427,15 @@ def run_sharded(
     )  # fmt: skip
     if pending:
         job = ShardJob(work, part, str(store.root), fp, tuple(suffixes), options.skip_invalid)
+        total = sum(s.records for s in shards)
+        finished = [(s.records, store.marker(s.index)) for s in shards]
+        bar = step_progress(
+            step, total, total - sum(s.records for s in pending),
+            lambda: sum(n for n, marker in finished if marker.exists()),
+        )  # fmt: skip
         try:
-            results = options.get_executor().map(partial(run_shard, job), pending)
+            with bar:
+                results = options.get_executor().map(partial(run_shard, job), pending)
         except BaseException:
             store.remove_if_unfinished()  # a refusal leaves no folder; finished shards stay
             raise
