@@ -122,3 +122,17 @@ def test_data_errors_exit_1_in_one_line_and_debug_shows_the_traceback(
     ):
         assert debug.returncode == 1 and "Traceback" in debug.stderr
     assert "--debug" in xner("--help").stdout
+
+
+def test_labeller_refiner_and_input_lists_are_checked_before_any_work(
+    tmp_path: Path, records: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    usage_error(
+        xner("label", records, out, "--labeller.label_map", "bogus"),
+        "--labeller.label_map", "Unknown label map 'bogus'", "ontonotes",
+    )  # fmt: skip
+    usage_error(xner("refine", records, out, "--refiner.bogus", "1"), "--refiner.bogus")
+    usage_error(xner("vote", tmp_path / "none.jsonl", "--output", out), "INPUTS", "none.jsonl")
+    usage_error(xner("report", tmp_path / "none.json"), "METRICS", "does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]

@@ -118,8 +118,12 @@ def evaluate_cmd(
 
 @app.command("report")
 def report_cmd(
-    metrics: list[Path] = typer.Argument(..., help="Metrics JSON files from `xner evaluate`"),
-    timings: Path | None = typer.Option(None, help="Timing log from `xner timed`"),
+    metrics: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Metrics JSON files from `xner evaluate`"
+    ),
+    timings: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Timing log from `xner timed`"
+    ),
     output: Path | None = typer.Option(None, help="Write the Markdown table here"),
 ) -> None:
     """Markdown table of P/R/F1 (×100) per metrics file, with per-label F1, and step timings."""
