@@ -1,4 +1,4 @@
-"""The package layout: imports run only downwards (import-linter layer contract), small modules."""
+"""The package layout: imports run only downwards (import-linter layers), small modules."""
 
 from __future__ import annotations
 

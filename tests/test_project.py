@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,18 @@ def _encoder_vars(project: Path, tmp_path: Path) -> tuple[list[str], Path]:
     return args, encoder
 
 
+def _copy_project(tmp_path: Path) -> Path:
+    """A copy of the repository's project files and package source in ``tmp_path/project``
+    (the package step also builds the xner-spacy wheel from it)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("project.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, project)
+    for name in ("configs", "xner_spacy"):
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
 # Run with the installed wheel on the path (and, for an encoder run, the encoder directory
 # gone): the trained pipeline's directory and the installed package must load and agree.
 _LOAD_BOTH = """
@@ -82,14 +95,7 @@ print(json.dumps(out))
 def test_project_all_then_pip_install_and_load(
     target: str, toy_data_dir: Path, tmp_path: Path
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    # The project directory is a copy of the repository's project files and package source
-    # (the package step also builds the xner-spacy wheel from it).
-    for name in ("project.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(REPO / name, project)
-    for name in ("configs", "xner_spacy"):
-        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    project = _copy_project(tmp_path)
     args = ["--vars.projection_config", "configs/projection_fast.cfg", "--vars.arch", "cnn",
             "--vars.source_config", "configs/ner_cnn.cfg"]  # fmt: skip
     encoder = None
@@ -154,66 +160,144 @@ def test_project_all_then_pip_install_and_load(
         assert features[0] == [6, 32] and features[1] > 0
 
 
+_MAIN_STEPS = ["train-source", "prepare", "label", "align", "project", "convert", "train",
+               "evaluate", "package"]  # fmt: skip
+
+
+def _ran(output: str) -> list[str]:
+    """The main-job steps weasel ran, in order: it prints a divider with the name of every
+    step of the workflow, then 'Skipping ...: nothing changed' for those it does not run."""
+    seen = re.findall(r"={3,} ([\w-]+) ={3,}", output)
+    skipped = set(re.findall(r"Skipping '([\w-]+)': nothing changed", output))
+    return [step for step in seen if step in _MAIN_STEPS and step not in skipped]
+
+
+@pytest.mark.slow
+def test_switching_arch_encoder_or_source_model_reruns_what_depends_on_them(
+    toy_data_dir: Path, tmp_path: Path
+) -> None:
+    """One project folder, the main job again and again: nothing stale is reused (issue 27)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_models import save_tiny_xlmr
+
+    project = _copy_project(tmp_path)
+    first = save_tiny_xlmr(tmp_path / "enc-a", num_layers=8)
+    base = ["--vars.data_dir", str(toy_data_dir), "--vars.lang", "zzz",
+            "--vars.source_steps", "30", "--vars.target_steps", "30",
+            "--vars.eval_frequency", "15", "--vars.encoder", str(first),
+            "--vars.projection_config", "configs/projection_fast.cfg"]  # fmt: skip
+    cnn = ["--vars.arch", "cnn", "--vars.source_config", "configs/ner_cnn.cfg"]
+
+    def run(*args: str, workflow: str = "all") -> list[str]:
+        cmd = [sys.executable, "-m", "spacy", "project", "run", workflow, str(project)]
+        return _ran(_run([*cmd, *base, *args]))
+
+    assert run(*cnn) == _MAIN_STEPS
+    assert run(*cnn) == []  # nothing changed: nothing reruns
+    # the CNN → encoder switch: both pipelines retrain, and the silver data is relabelled with
+    # the new labeller (before, label..convert were skipped and train read the old silver data)
+    ran = run("--vars.arch", "encoder")
+    assert {"train-source", "label", "train", "evaluate", "package"} <= set(ran), ran
+    assert "prepare" not in ran
+    labeller = json.loads((project / "corpus/models/labeller.json").read_text())
+    assert "xner_encoder/model/config.json" in json.dumps(labeller)  # the encoder labeller
+    # another encoder at another path: what reads it reruns; prepare does not
+    second = save_tiny_xlmr(tmp_path / "enc-b", num_layers=8, seed=1)
+    ran = run("--vars.arch", "encoder", "--vars.encoder", str(second))
+    assert "prepare" not in ran and {"train-source", "label", "train"} <= set(ran)
+    # another source model by var (a folder here; an installed package works the same way)
+    ruler = _ruler(tmp_path / "ruler_en", "en")
+    args = ["--vars.arch", "encoder", "--vars.encoder", str(second), "--vars.source_model",
+            ruler, "--vars.source_label_map", "identity"]  # fmt: skip
+    ran = run(*args, workflow="translate-train")
+    assert ran[0] == "label" and "prepare" not in ran, ran
+    metrics = json.loads((project / "metrics/zzz.json").read_text())
+    assert metrics["provenance"]["labeller"][ruler]["path"] == ruler  # what the model came from
+    assert set(metrics["provenance"]) == {"labeller", "encoder", "silver"}
+    card = json.loads((project / "packages/xx_xner_zzz-0.1.0/meta.json").read_text())
+    assert card["xner_provenance"] == metrics["provenance"] and "Provenance" in card["notes"]
+
+
+def _ruler(path: Path, lang: str) -> str:
+    """A rule-based source labeller that knows the toy names (PER/ORG/LOC)."""
+    import spacy
+    from toy_data import NAMES
+
+    nlp = spacy.blank(lang)
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": label, "pattern": name} for name, label in NAMES])  # type: ignore[attr-defined]
+    nlp.to_disk(path)
+    return str(path)
+
+
 # --- project.yml itself, as explosion/projects' test_project_*.py check theirs ---------------
+# The main job and each benchmark project under projects/ (tests/test_subprojects.py runs those).
+
+PROJECTS = [REPO, *sorted(p.parent for p in (REPO / "projects").glob("*/project.yml"))]
+_EACH_PROJECT = pytest.mark.parametrize(
+    "path", PROJECTS, ids=["main", *(p.name for p in PROJECTS[1:])]
+)
+MAX_MAIN_LINES = 300
 
 
-def _project() -> dict:  # type: ignore[type-arg]
+def _project(path: Path = REPO) -> dict:  # type: ignore[type-arg]
     from weasel.schemas import ProjectConfigSchema, validate
     from weasel.util import load_project_config
 
-    config = load_project_config(REPO)  # substitutes ${vars.*}; fails on an unknown var
+    config = load_project_config(path)  # substitutes ${vars.*}; fails on an unknown var
     assert not validate(ProjectConfigSchema, config)
     return config
 
 
-def test_a_named_languages_table_keeps_the_full_tables_files() -> None:
-    from weasel.util import load_project_config
-
-    for name, overrides in (
-        ("languages", {}),
-        ("hau_distil", {"vars.languages_table": "hau_distil"}),
-    ):
-        config = load_project_config(REPO, overrides=overrides)
-        cmd = next(c for c in config["commands"] if c["name"] == "languages-table")
-        assert cmd["outputs"] == [f"metrics/{name}.json", f"metrics/{name}.md"]
-        assert f"--output metrics/{name}.json --markdown metrics/{name}.md" in cmd["script"][0]
+def test_main_project_stays_short() -> None:
+    lines = (REPO / "project.yml").read_text(encoding="utf8").count("\n")
+    assert lines <= MAX_MAIN_LINES, f"project.yml has {lines} lines; benchmarks go to projects/"
+    assert len(PROJECTS) > 1
 
 
-def test_project_commands_declare_deps_and_outputs() -> None:
-    for cmd in _project()["commands"]:
-        assert cmd.get("deps"), f"{cmd['name']} has no deps: weasel cannot tell when to rerun it"
+@_EACH_PROJECT
+def test_project_commands_declare_deps_and_outputs(path: Path) -> None:
+    for cmd in _project(path)["commands"]:
+        if not cmd.get("no_skip"):  # identify-*: run every time, to tell the others to rerun
+            assert cmd.get("deps"), f"{cmd['name']} has no deps: weasel cannot tell when to rerun"
         assert cmd.get("outputs"), f"{cmd['name']} has no outputs: weasel cannot skip it"
-        for path in cmd["deps"] + cmd["outputs"]:  # two list items merged by interpolation
-            assert ", " not in path, f"{cmd['name']}: {path!r}"
+        for item in cmd.get("deps", []) + cmd["outputs"]:  # two items merged by interpolation
+            assert ", " not in item, f"{cmd['name']}: {item!r}"
 
 
-def test_project_outputs_are_never_shared() -> None:
+@_EACH_PROJECT
+def test_project_outputs_are_never_shared(path: Path) -> None:
     owner: dict[str, str] = {}
-    for cmd in _project()["commands"]:
+    for cmd in _project(path)["commands"]:
         for out in cmd["outputs"]:
             assert out not in owner, f"{out} is written by {owner.get(out)} and {cmd['name']}"
             owner[out] = cmd["name"]
 
 
-def test_project_nests_no_project_runs_and_workflows_name_commands() -> None:
-    config = _project()
+@_EACH_PROJECT
+def test_project_nests_no_project_runs_and_workflows_name_commands(path: Path) -> None:
+    config = _project(path)
     names = {cmd["name"] for cmd in config["commands"]}
     for cmd in config["commands"]:
         for line in cmd["script"]:
             assert "project run" not in line, f"{cmd['name']} nests a project run: {line}"
+    assert "all" in config["workflows"]
     for flow, steps in config["workflows"].items():
         assert set(steps) <= names, f"workflow {flow} names unknown commands"
 
 
-def test_project_steps_read_what_earlier_steps_write() -> None:
-    """In each workflow, a dep under the project's own folders is an earlier step's output."""
-    config = _project()
+@_EACH_PROJECT
+def test_project_steps_read_what_earlier_steps_write(path: Path) -> None:
+    """In each workflow, a dep under the project's own folders is an earlier step's output
+    (another project's outputs, such as ../../training/source_en, are read through vars)."""
+    config = _project(path)
     by_name = {cmd["name"]: cmd for cmd in config["commands"]}
     own = tuple(f"{d}/" for d in ("corpus", "training", "metrics", "packages"))
     for flow, steps in config["workflows"].items():
         made: set[str] = set()
         for step in steps:
-            for dep in by_name[step]["deps"]:
-                if dep.startswith(own) and flow in ("all", "translate-train", "target-models"):
+            for dep in by_name[step].get("deps", []):
+                if dep.startswith(own):
                     assert dep in made, f"{flow}: {step} reads {dep} before any step writes it"
             made.update(by_name[step]["outputs"])

@@ -253,3 +253,22 @@ def test_cli_refuses_a_config_without_a_benchmark_section_in_one_line(tmp_path: 
     )  # fmt: skip
     assert proc.returncode == 1
     assert "has no [benchmark] section" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_config_may_list_languages_whose_data_is_missing_if_the_run_does_not_use_them(
+    tmp_path: Path,
+) -> None:
+    root = toy_conll_dir(tmp_path / "data")
+    section = {
+        "languages": {
+            "en": str(root / "conll2003_en"),
+            "de": str(root / "conll_4types/de"),
+            "fr": str(root / "missing"),
+        },  # fmt: skip
+        "targets": "de",
+        "sources": "en",
+        "output_dir": str(tmp_path / "out"),
+    }
+    assert set(BenchmarkSettings.from_config(section).languages) == {"en", "de"}
+    with pytest.raises(FileNotFoundError, match="missing"):
+        BenchmarkSettings.from_config({**section, "sources": "en,fr"})

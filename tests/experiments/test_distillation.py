@@ -10,7 +10,7 @@ from spacy.util import load_config
 from xner_spacy.experiments.distillation import (
     ExperimentSettings,
     SourceSpec,
-    _write_config,
+    _job_config,
     eval_sets,
     plan_jobs,
     similarity_weights_for,
@@ -74,7 +74,9 @@ def test_configs_written_resolve_with_vectors_option(tmp_path: Path) -> None:
     settings = _settings(tmp_path, vectors=tmp_path / "vectors", weightings=("uniform",))
     first, second = plan_jobs(settings)
     for job in (first[0], second[-1]):
-        path = _write_config(settings, job, tmp_path / job.name)
+        path = tmp_path / job.name / "config.cfg"
+        path.parent.mkdir(parents=True)
+        _job_config(settings, job).to_disk(path)
         cfg = load_config(path, interpolate=True)
         assert cfg["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"] is True
         assert cfg["initialize"]["vectors"] == str(tmp_path / "vectors")

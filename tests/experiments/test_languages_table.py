@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -250,7 +253,8 @@ def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None
             assert 0.0 <= sc["f1"] <= 1.0 and sc["words_per_s"] > 0
         assert all(v is not None and v >= 0 for v in entry["step_seconds"].values())
         models = tmp_path / "work" / lang / "models"
-        assert sorted(p.name for p in models.iterdir()) == ["cnn", "distil", "encoder"]
+        trained = sorted(p.name for p in models.iterdir() if p.is_dir())
+        assert trained == ["cnn", "distil", "encoder"]  # each with its fingerprint beside it
         text = json.loads((tmp_path / "work" / lang / "text.json").read_text())
         assert text["written"] > 100  # distinct target-side sentences of the toy MAFAND text
     student = load_config(tmp_path / "work/www/models/distil/model-best/config.cfg")
@@ -265,8 +269,109 @@ def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None
     # a rerun skips every step and keeps the first run's seconds
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "exists, skipped" in again.stderr
+    assert "up to date, skipped" in again.stderr and "rerun" not in again.stderr
     rerun = json.loads(out.read_text())
     for lang in ("zzz", "www"):
         assert rerun["languages"][lang]["step_seconds"] == result["languages"][lang]["step_seconds"]
     assert languages_table(rerun) == table
+    # another --doubtful: convert is stale; --reuse-stale keeps it, with a warning
+    stale = [*cmd, "--doubtful", "keep", "--reuse-stale"]
+    proc = subprocess.run(stale, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "convert: " in proc.stderr and "kept (--reuse-stale) though command" in proc.stderr
+    assert "rerun" not in proc.stderr
+
+
+def _fake_runner(steps: dict[tuple[str, ...], Step], ran: list[str]) -> Callable[[list[str]], None]:
+    """Writes what each step's command would: its outputs, whose content follows from the
+    command and the content of the record file it reads (so a change flows downstream)."""
+
+    def run(cmd: list[str]) -> None:
+        step = steps[tuple(cmd)]
+        ran.append(step.name)
+        seen = "|".join(cmd)
+        for path in step.inputs:
+            if path.is_file():
+                seen += path.read_text()
+        content = json.dumps({"of": hashlib.sha1(seen.encode()).hexdigest(), "f1": 0.5,
+                              "precision": 0.5, "recall": 0.5, "train": {"docs": 3}})  # fmt: skip
+        if step.folder:  # spacy train: a model-best whose content follows from its inputs
+            (Path(str(step.output) + ".tmp") / "model-best").mkdir(parents=True)
+            (Path(str(step.output) + ".tmp") / "model-best/meta.json").write_text(content)
+            return
+        step.output.write_text(content)
+        if cmd[3] in ("label", "align", "project"):  # xner STEP INPUT OUTPUT
+            Path(cmd[5]).write_text(content)
+        if cmd[3] == "convert":
+            for split in ("train", "dev"):
+                (Path(cmd[5]) / f"{split}.spacy").parent.mkdir(parents=True, exist_ok=True)
+                (Path(cmd[5]) / f"{split}.spacy").write_text(content)
+
+    return run
+
+
+def _run_all(s: LanguagesSettings, out: Path) -> list[str]:
+    ran: list[str] = []
+    steps = {tuple(st.command): st for lang in s.languages for st in language_steps(s, lang)}
+    run_languages(s, out, _fake_runner(steps, ran))
+    return ran
+
+
+def test_a_step_reruns_when_its_labeller_encoder_or_config_changes_and_only_then(
+    two_languages: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "languages.json"
+    first = _run_all(settings(two_languages, tmp_path), out)
+    assert first.count("prepare") == 2 and first.count("train:cnn") == 2
+    assert _run_all(settings(two_languages, tmp_path), out) == []  # all up to date
+    # another English labeller: zzz (en-paired) relabels and everything after label reruns;
+    # prepare does not, and www (fr-paired) is untouched
+    other = [Labeller("en", "m_en2", "conll"), Labeller("fr", "m_fr", "identity")]
+    with caplog.at_level(logging.INFO, logger="xner_spacy"):
+        ran = _run_all(settings(two_languages, tmp_path, labellers=other), out)
+    assert ran == ["label", "align", "project", "convert", "direct", "train:cnn", "evaluate:cnn"]
+    assert "label: rerun, command: 'm_en' → 'm_en2'" in caplog.text
+    assert "model m_en2 changed" in caplog.text
+    # another encoder: every step that reads it, in both languages, and what follows
+    ran = _run_all(settings(two_languages, tmp_path, labellers=other, encoder="enc2"), out)
+    assert ran.count("label") == 2 and ran.count("train:cnn") == 2 and "prepare" not in ran
+    # the CNN config's content changed: only its training and scoring rerun
+    config = tmp_path / "ner_cnn.cfg"
+    config.write_text((REPO / "configs/ner_cnn.cfg").read_text())
+    kw = {"labellers": other, "encoder": "enc2", "variants": {"cnn": config}}
+    _run_all(settings(two_languages, tmp_path, **kw), out)  # the config's path is new
+    config.write_text(config.read_text() + "\n# changed\n")
+    assert (
+        _run_all(settings(two_languages, tmp_path, **kw), out) == ["train:cnn", "evaluate:cnn"] * 2
+    )
+
+
+def test_force_reruns_everything_and_reuse_stale_keeps_everything_with_a_warning(
+    two_languages: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "languages.json"
+    first = _run_all(settings(two_languages, tmp_path), out)
+    assert _run_all(settings(two_languages, tmp_path, force=True), out) == first
+    with caplog.at_level(logging.WARNING, logger="xner_spacy"):
+        kept = _run_all(settings(two_languages, tmp_path, encoder="enc2", reuse_stale=True), out)
+    assert kept == []
+    assert caplog.text.count("kept (--reuse-stale) though") >= 8  # every step reading the encoder
+    assert "model enc2 changed" in caplog.text
+
+
+def test_an_output_without_a_fingerprint_is_rerun_and_a_stale_model_folder_replaced(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "a.json"
+    out.write_text("{}")  # made before fingerprints existed
+    ran: list[list[str]] = []
+    assert run_step(Step("a", ["a"], out), lambda cmd: ran.append(cmd)) is not None
+    assert ran and (tmp_path / "a.json.fingerprint.json").is_file()
+    model = tmp_path / "models" / "cnn"
+
+    def train(cmd: list[str]) -> None:
+        (tmp_path / "models" / "cnn.tmp" / cmd[0]).mkdir(parents=True)
+
+    run_step(Step("train", ["v1"], model, folder=True), train)
+    run_step(Step("train", ["v2"], model, folder=True), train)  # the command changed
+    assert [p.name for p in model.iterdir()] == ["v2"]

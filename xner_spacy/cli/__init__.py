@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     languages_table_command,
     package_commands,
     projection_eval_commands,
+    provenance_commands,
     silver_commands,
     translation_commands,
 )

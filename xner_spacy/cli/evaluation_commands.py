@@ -50,6 +50,12 @@ def evaluate_cmd(
     skip_malformed: bool = typer.Option(False, help="Skip (and count) malformed gold lines"),
     allow_empty: bool = ALLOW_EMPTY_OPT,
     mojibake: str = MOJIBAKE_OPT,
+    provenance: list[str] = typer.Option(
+        [],
+        help="NAME=PATH, repeatable: what the model came from, recorded in the output under "
+        "'provenance' (an `xner identify` JSON, a model folder's identity, or a file's hash; "
+        "e.g. labeller=corpus/models/labeller.json silver=corpus/yor/train.spacy)",
+    ),
 ) -> None:
     """Exact-span P/R/F1 (micro and per label) of a pipeline on gold data; DATE etc. ignored.
 
@@ -67,7 +73,14 @@ def evaluate_cmd(
     from ..io.mojibake import MODES
     from ..labelling.label_maps import get_label_map
     from ..labelling.spacy_labeller import load_pipeline
+    from ..runner.step_fingerprints import provenance_entry
 
+    recorded = {}
+    for item in provenance:  # checked before the model loads
+        name, sep, path = item.partition("=")
+        if not sep or not name or not Path(path).exists():
+            raise typer.BadParameter(f"expected NAME=PATH of an existing file, got {item!r}")
+        recorded[name] = provenance_entry(path)
     setup_logging()
     t0 = time.perf_counter()
     label_set = parse_label_list(labels)
@@ -113,6 +126,8 @@ def evaluate_cmd(
         "mojibake_lines": read_stats.mojibake,
         "labels_not_predicted": unpredicted,
     }
+    if recorded:
+        summary["provenance"] = recorded
     emit_summary("evaluate", summary, output, t0)
 
 

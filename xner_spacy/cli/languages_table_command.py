@@ -60,6 +60,12 @@ def languages_table_cmd(
     distil_config: Path = typer.Option(
         Path("configs/student_encoder.cfg"), help="The distilled student's training config"
     ),
+    force: bool = typer.Option(False, help="Rerun every step, whatever is on disk"),
+    reuse_stale: bool = typer.Option(
+        False,
+        help="Keep every existing output, even one whose settings, models or inputs changed "
+        "(a warning per step says what changed)",
+    ),
     text_source: list[str] = typer.Option(
         ["masakhaner-train"],
         help="Unlabelled target text for the student (xner target-text --source), repeatable",
@@ -70,8 +76,10 @@ def languages_table_cmd(
     itself (direct transfer); one row per language, with the average. With
     --distil-teachers, also a student distilled from those teachers on unlabelled target text.
 
-    Each step runs as the same ``xner``/``spacy train`` command the project runs, is skipped
-    when its output exists (resumable) and is timed. Extra ``--section.key value`` options go
+    Each step runs as the same ``xner``/``spacy train`` command the project runs and is timed.
+    It is skipped while its output exists with the same fingerprint (command, configs, models,
+    inputs), so a stopped run resumes; a changed labeller, encoder, config or upstream output
+    makes it rerun, and the log says what changed. Extra ``--section.key value`` options go
     to every ``spacy train``.
     """
     from ..experiments.languages_table import (
@@ -102,6 +110,8 @@ def languages_table_cmd(
             distil_teachers=[x.strip() for x in distil_teachers.split(",") if x.strip()],
             distil_config=distil_config,
             text_sources=text_source,
+            force=force,
+            reuse_stale=reuse_stale,
         )
         result = run_languages(settings, output, markdown=markdown)
     except (ValueError, RuntimeError, OSError) as err:

@@ -28,8 +28,9 @@ OUTPUT_FILES = frozenset(
 )
 #: Parameters that name a folder a command writes into.
 OUTPUT_DIRS = frozenset({"output_dir", "work_dir", "corpus_dir", "training_dir", "cache_dir"})
-#: Parameters that name a spaCy pipeline (an installed package or a directory).
-PIPELINES = frozenset({"model"})
+#: (command, parameter) pairs that name a spaCy pipeline (an installed package or a
+#: directory); other commands' ``model`` may be a hub name (``xner identify --model``).
+PIPELINES = frozenset({("evaluate", "model"), ("propose", "model")})
 
 
 def _option_hint(ctx: typer.Context, name: str) -> str:
@@ -88,7 +89,7 @@ def check_params(ctx: typer.Context) -> None:
                 problem = output_file_problem(item)
             elif isinstance(item, Path) and name in OUTPUT_DIRS:
                 problem = output_dir_problem(item)
-            elif isinstance(item, str) and name in PIPELINES:
+            elif isinstance(item, str) and (ctx.command.name, name) in PIPELINES:
                 problem = pipeline_problem(item)
             if problem:
                 raise typer.BadParameter(problem, ctx=ctx, param_hint=_option_hint(ctx, name))

@@ -36,7 +36,7 @@ class SubwordEmbedder:
     writes it in float16 and it is loaded again. ``quantize = "int8"`` runs the forward pass
     on a dynamically quantized copy (torch's ``quantize_dynamic`` on the linear layers, weights
     per output channel; CPU only): about twice as fast, with different vectors (a NER trained
-    on float features loses F1 on them; README "int8").
+    on float features loses F1 on them; docs/encoder.md, "int8").
     :meth:`save` still writes the unquantized weights.
     """
 

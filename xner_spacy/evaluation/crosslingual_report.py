@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-#: Published F1 on the CoNLL benchmark (four types, English source), for the README and table.
+#: Published F1 on the CoNLL benchmark (four types, English source), for the docs and table.
 ANCHORS = {
     "Wu & Dredze 2019, mBERT direct transfer": {"es": 74.50, "nl": 79.50, "de": 71.10},
     "Wu et al. 2020, mBERT teacher–student (single source)": {

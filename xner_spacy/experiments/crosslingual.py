@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io.atomic import atomic_write
+from ..runner.step_fingerprints import model_identity
 from .crosslingual_data import (
     BenchmarkSettings,
     build_language,
@@ -59,7 +60,13 @@ from .crosslingual_data import (
     read_gold,
     test_files,
 )
-from .job_running import cached_step, map_jobs, run_logged
+from .job_running import (
+    cached_step,
+    map_jobs,
+    run_logged,
+    train_unless_current,
+    training_parts,
+)
 
 logger = logging.getLogger("xner_spacy")
 
@@ -192,14 +199,16 @@ def build_translate_train(settings: BenchmarkSettings, variant: str, target: str
     ran = cached_step(pairs, "prepare", prepare, log, {"exclude": exclude})
     teacher = model_dir(settings, teacher_job(variant, source)) / "model-best"
     label = partial(label_records, pairs, labelled, _PipelineLabeller(teacher))
-    ran = cached_step(labelled, "label", label, log, {"teacher": teacher}, force=ran)
+    ran = cached_step(
+        labelled, "label", label, log, {"teacher": teacher}, force=ran, models=[teacher]
+    )
     cfg = load_config(settings.projection_config, interpolate=True)
     aligner, projector = resolve_section(cfg, "aligner"), resolve_section(cfg, "projector")
-    ran = cached_step(
-        aligned, "align", partial(align_records, labelled, aligned, aligner), log, force=ran
-    )
+    align = partial(align_records, labelled, aligned, aligner)
+    configs = [settings.projection_config]
+    ran = cached_step(aligned, "align", align, log, force=ran, configs=configs)
     project = partial(project_records, aligned, projected, projector)
-    ran = cached_step(projected, "project", project, log, force=ran)
+    ran = cached_step(projected, "project", project, log, force=ran, configs=configs)
     convert = partial(convert_records, projected, folder)
     cached_step(folder / "train.spacy", "convert", convert, log, force=ran)
     return log
@@ -275,17 +284,27 @@ def job_config(settings: BenchmarkSettings, job: Job) -> Any:
 
 
 def train(settings: BenchmarkSettings, job: Job) -> float:
-    """Train a job's model unless ``model-best`` exists; returns the seconds spent."""
+    """Train a job's model unless ``model-best`` exists with the same fingerprint (its full
+    training config, the encoder, the teachers and the data it reads); the seconds spent."""
     folder = model_dir(settings, job)
-    if (folder / "model-best" / "meta.json").is_file():
-        return 0.0
+    cfg = job_config(settings, job)
     t0 = time.perf_counter()
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "config.cfg"
-    job_config(settings, job).to_disk(config)
-    logger.info("training %s/%s", job.variant, job.name)
-    cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(folder)]
-    run_logged(cmd, folder / "train.log")
+
+    def run() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "config.cfg"
+        cfg.to_disk(config)
+        logger.info("training %s/%s", job.variant, job.name)
+        cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(folder)]
+        run_logged(cmd, folder / "train.log")
+
+    name = f"{job.variant}/{job.name}"
+    models = [settings.encoder] if job.variant == "encoder" else []
+    if not train_unless_current(
+        name, folder / "model-best", training_parts(cfg, models), run,
+        force=settings.force, reuse_stale=settings.reuse_stale,
+    ):  # fmt: skip
+        return 0.0
     seconds = time.perf_counter() - t0
     (folder / "train_seconds.txt").write_text(f"{seconds:.1f}\n", encoding="utf8")
     logger.info("trained %s/%s in %.0f s", job.variant, job.name, seconds)
@@ -304,9 +323,10 @@ def evaluate(settings: BenchmarkSettings, model: Path, lang: str) -> dict[str, A
     """Scores of ``model`` on every test file of ``lang`` (cached next to the model)."""
     cache = model.parent / f"scores_{lang}.json"
     files = {name: str(path) for name, path in eval_files(settings, lang).items()}
+    identity = json.loads(json.dumps(model_identity(model)))  # a retrained model: new scores
     if cache.is_file():
         saved = json.loads(cache.read_text(encoding="utf8"))
-        if saved.get("files") == files:
+        if saved.get("files") == files and saved.get("model") == identity:
             return dict(saved["scores"])
     import spacy
 
@@ -318,7 +338,7 @@ def evaluate(settings: BenchmarkSettings, model: Path, lang: str) -> dict[str, A
         gold = [(s.words, s.ents) for s in read_gold(path, settings)]
         scores[name] = _scores(evaluate_pipeline(nlp, gold, settings.labels))
     with atomic_write(cache) as fh:
-        fh.write(json.dumps({"files": files, "scores": scores}) + "\n")
+        fh.write(json.dumps({"files": files, "model": identity, "scores": scores}) + "\n")
     return scores
 
 

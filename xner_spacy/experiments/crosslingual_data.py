@@ -79,6 +79,9 @@ class BenchmarkSettings:
     projection_config: Path = Path("configs/projection.cfg")
     seed: int = 0
     jobs: int = 1
+    #: Retrain every model; or keep every trained model even where its fingerprint differs.
+    force: bool = False
+    reuse_stale: bool = False
 
     def __post_init__(self) -> None:
         for name, values, allowed in (
@@ -130,8 +133,11 @@ class BenchmarkSettings:
         hints = get_type_hints(cls)
         settings: dict[str, Any] = {}
         for name, value in values.items():
-            if name == "languages":
-                settings[name] = {k: GoldSplits.from_dir(Path(v)) for k, v in value.items()}
+            if name == "languages":  # only those the run uses: a mirror may lack the others
+                used = {*_as_list(values.get("targets", [])), *_as_list(values.get("sources", []))}
+                settings[name] = {
+                    k: GoldSplits.from_dir(Path(v)) for k, v in value.items() if k in used
+                }
             elif name == "shift":
                 settings[name] = {k: [Path(p) for p in _as_list(v)] for k, v in value.items()}
             else:

@@ -38,7 +38,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .job_running import cached_step, count_docs, map_jobs, run_logged
+from .job_running import (
+    cached_step,
+    count_docs,
+    map_jobs,
+    run_logged,
+    train_unless_current,
+    training_parts,
+)
 
 logger = logging.getLogger("xner_spacy")
 
@@ -96,6 +103,9 @@ class ExperimentSettings:
     doubtful: str = "drop"
     order: str = "given"
     jobs: int = 1
+    #: Retrain every model; or keep every trained model even where its fingerprint differs.
+    force: bool = False
+    reuse_stale: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -156,7 +166,9 @@ def build_silver(settings: ExperimentSettings, source: SourceSpec) -> dict[str, 
     ran = cached_step(pairs, "prepare", partial(prepare_ntrex, data, src, tgt, pairs), log)
     labeller = SpacyLabeller(model=source.model, label_map=source.label_map)
     label = partial(label_records, pairs, labelled, labeller)
-    ran = cached_step(labelled, "label", label, log, asdict(source), force=ran)
+    ran = cached_step(
+        labelled, "label", label, log, asdict(source), force=ran, models=[source.model]
+    )
     extra: list[Path] = []
     try:
         pair_dir(Path(data), src, tgt)
@@ -342,18 +354,15 @@ def _base_config(settings: ExperimentSettings, job: TrainJob) -> Path:
     return settings.distill_config if job.method.startswith("distill") else settings.student_config
 
 
-def _write_config(settings: ExperimentSettings, job: TrainJob, folder: Path) -> Path:
+def _job_config(settings: ExperimentSettings, job: TrainJob) -> Any:
     from spacy.util import load_config
 
-    cfg = load_config(_base_config(settings, job), overrides=job.config, interpolate=False)
-    path = folder / "config.cfg"
-    folder.mkdir(parents=True, exist_ok=True)
-    cfg.to_disk(path)
-    return path
+    return load_config(_base_config(settings, job), overrides=job.config, interpolate=False)
 
 
 def run_job(settings: ExperimentSettings, job: TrainJob) -> dict[str, Any]:
-    """Train (unless ``model-best`` exists) and score one model; returns its result row."""
+    """Train (unless ``model-best`` exists with the same fingerprint) and score one model;
+    returns its result row."""
     folder = _model_dir(settings, job.name)
     model = folder / "model-best"
     row: dict[str, Any] = {
@@ -366,11 +375,23 @@ def run_job(settings: ExperimentSettings, job: TrainJob) -> dict[str, Any]:
     if job.weights is not None:
         row["weights"] = job.weights
     t0 = time.perf_counter()
-    if not (model / "meta.json").is_file():
-        config = _write_config(settings, job, folder)
+    cfg = _job_config(settings, job)
+
+    def run() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "config.cfg"
+        cfg.to_disk(config)
         logger.info("training %s", job.name)
         cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(folder)]
         run_logged(cmd, folder / "train.log")
+
+    vectors = [settings.vectors] if settings.vectors else []
+    if train_unless_current(
+        job.name, model, training_parts(cfg, vectors), run,
+        force=settings.force, reuse_stale=settings.reuse_stale,
+    ):  # fmt: skip
+        for stale in folder.glob("metrics_*.json"):  # scores of the model it replaced
+            stale.unlink()
     row["train_seconds"] = round(time.perf_counter() - t0, 1)
     if job.train_docs is not None:
         row["train_docs"] = count_docs(job.train_docs)

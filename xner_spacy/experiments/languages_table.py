@@ -16,10 +16,12 @@ train split without its labels, test sentences removed), and a student
 target labels and learns from text of the test's domain, which the parallel corpus may not be.
 
 Every step runs as a subprocess (the exact command is stored), writes its outputs atomically
-(``spacy train`` into a temporary folder renamed when it finishes) and is skipped when its
-output exists, so an interrupted run resumes where it stopped. Each step's seconds are printed
-and stored (in ``<work_dir>/<lang>/step_seconds.json`` as soon as the step ends, so a resumed
-run still reports them); :func:`languages_table` turns the result into a Markdown table.
+(``spacy train`` into a temporary folder renamed when it finishes) and is skipped while its
+output exists with the same fingerprint (:class:`Step`), so an interrupted run resumes where it
+stopped and a run with another labeller, encoder or config reruns what they decide. Each
+step's seconds are printed and stored (in ``<work_dir>/<lang>/step_seconds.json`` as soon as
+the step ends, so a resumed run still reports them); :func:`languages_table` turns the result
+into a Markdown table.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io.atomic import atomic_write
+from ..runner.step_fingerprints import decide, step_parts, store
 from .distillation import SourceSpec as Labeller
 
 logger = logging.getLogger("xner_spacy")
@@ -74,6 +77,9 @@ class LanguagesSettings:
     distil_config: Path = Path("configs/student_encoder.cfg")
     #: ``xner target-text --source`` values: where the unlabelled target text comes from.
     text_sources: list[str] = field(default_factory=lambda: ["masakhaner-train"])
+    #: Rerun every step; or keep every existing output even where its fingerprint differs.
+    force: bool = False
+    reuse_stale: bool = False
 
     def check(self) -> None:
         if not self.languages:
@@ -117,7 +123,13 @@ class LanguagesSettings:
 
 @dataclass
 class Step:
-    """One command of the run: skipped when ``output`` exists."""
+    """One command of the run: skipped while ``output`` exists with the same fingerprint.
+
+    The fingerprint (:mod:`xner_spacy.runner.step_fingerprints`) is the command, the content
+    of ``configs``, the identity of ``models`` and the state of ``inputs`` (the outputs of
+    earlier steps and the data it reads), so a changed labeller, encoder, config or upstream
+    output makes the step run again.
+    """
 
     name: str
     command: list[str]
@@ -126,6 +138,14 @@ class Step:
     folder: bool = False
     #: Run (in this process) before the command, only when the step is not skipped.
     setup: Callable[[], object] | None = None
+    configs: list[Path] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
+
+    def parts(self) -> dict[str, Any]:
+        return step_parts(
+            self.command, configs=self.configs, models=self.models, inputs=self.inputs
+        )
 
 
 Runner = Callable[[list[str]], None]
@@ -149,42 +169,69 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
     d = s.work_dir / lang
     proj = ["--config", str(s.projection_config), *_encoder_args(s)]
     test = str(s.data_dir / TEST_PATTERN.format(lang=lang))
+    # what the projection steps read besides their input: its config and the encoder
+    reads = {"configs": [s.projection_config], "models": _encoder_models(s)}
+    gold = [s.data_dir / d_ for d_ in (f"masakhaner2/{lang}", f"wikiann/{lang}")]
+    parallel = s.data_dir / PARALLEL_PATTERN.format(src=source.lang, lang=lang)
     steps = [
         Step("prepare", _xner("prepare", "--data-dir", str(s.data_dir), "--src", source.lang,
                               "--tgt", lang, "--output", str(d / "pairs.jsonl"),
-                              "--stats", str(d / "prepare.json")), d / "prepare.json"),
+                              "--stats", str(d / "prepare.json")), d / "prepare.json",
+             inputs=[parallel, *gold]),
         Step("label", _xner("label", str(d / "pairs.jsonl"), str(d / "labelled.jsonl"), *proj,
                             "--labeller.model", source.model, "--labeller.label_map",
                             source.label_map, "--stats", str(d / "label.json")),
-             d / "label.json"),
+             d / "label.json", configs=[s.projection_config],
+             models=[source.model, *_encoder_models(s)], inputs=[d / "pairs.jsonl"]),
         Step("align", _xner("align", str(d / "labelled.jsonl"), str(d / "aligned.jsonl"), *proj,
-                            "--stats", str(d / "align.json")), d / "align.json"),
+                            "--stats", str(d / "align.json")), d / "align.json",
+             inputs=[d / "labelled.jsonl"], **reads),
         Step("project", _xner("project", str(d / "aligned.jsonl"), str(d / "projected.jsonl"),
-                              *proj, "--stats", str(d / "project.json")), d / "project.json"),
+                              *proj, "--stats", str(d / "project.json")), d / "project.json",
+             inputs=[d / "aligned.jsonl"], **reads),
         Step("convert", _xner("convert", str(d / "projected.jsonl"), str(d / "silver"),
                               "--doubtful", s.doubtful, "--stats", str(d / "convert.json")),
-             d / "convert.json"),
+             d / "convert.json", inputs=[d / "projected.jsonl"]),
     ]  # fmt: skip
     if s.direct:
         steps.append(
             Step("direct", _xner("evaluate", source.model, test, "--label-map", source.label_map,
-                                 "--output", str(d / "direct.json")), d / "direct.json")
+                                 "--output", str(d / "direct.json")), d / "direct.json",
+                 models=[source.model], inputs=[Path(test)])
         )  # fmt: skip
+    silver_files = [d / "silver" / "train.spacy", d / "silver" / "dev.spacy"]
     for name, config in s.variants.items():
         silver = ["--paths.train", str(d / "silver" / "train.spacy")]
-        steps += [_train_step(s, lang, name, config, silver), _evaluate_step(name, test, d)]
+        train = _train_step(s, lang, name, config, silver)
+        train.inputs = silver_files
+        steps += [train, _evaluate_step(name, test, d)]
     if s.distil_teachers:
         sources = [arg for src in s.text_sources for arg in ("--source", src)]
         steps.append(
             Step("text", _xner("target-text", "--data-dir", str(s.data_dir), "--lang", lang,
                                *sources, "--output", str(d / "text.txt"),
-                               "--stats", str(d / "text.json")), d / "text.json")
+                               "--stats", str(d / "text.json")), d / "text.json",
+                 inputs=gold)
         )  # fmt: skip
         # the config is written when the step runs: the teachers it names exist by then
         distil = _train_step(s, lang, DISTIL, d / "distil.cfg", [])
         distil.setup = partial(write_distil_config, s, lang)
+        distil.configs = [s.distil_config]
+        distil.models += [_teacher_model(s, lang, name) for name in s.distil_teachers]
+        distil.inputs = [d / "text.txt", d / "silver" / "dev.spacy"]
         steps += [distil, _evaluate_step(DISTIL, test, d)]
     return steps
+
+
+def _encoder_models(s: LanguagesSettings) -> list[str]:
+    return [s.encoder] if s.encoder else []
+
+
+def _teacher_model(s: LanguagesSettings, lang: str, name: str) -> str:
+    """The model behind a distillation teacher's name: the labeller or a trained variant."""
+    if name == DIRECT:
+        return s.source_of(lang).model
+    return str(s.work_dir / lang / "models" / name / "model-best")
 
 
 def _encoder_args(s: LanguagesSettings) -> list[str]:
@@ -202,14 +249,16 @@ def _train_step(s: LanguagesSettings, lang: str, name: str, config: Path, train:
                                   "--training.max_steps", str(s.steps),
                                   "--training.eval_frequency", str(s.eval_frequency),
                                   "--gpu-id", str(s.gpu_id), *s.extra_args],
-                model, folder=True)  # fmt: skip
+                model, folder=True, configs=[config],
+                models=_encoder_models(s))  # fmt: skip
 
 
 def _evaluate_step(name: str, test: str, d: Path) -> Step:
     out = d / f"scores_{name}.json"
     model = d / "models" / name / "model-best"
     return Step(f"evaluate:{name}", _xner("evaluate", str(model), test,
-                                          "--output", str(out)), out)  # fmt: skip
+                                          "--output", str(out)), out,
+                inputs=[model, Path(test)])  # fmt: skip
 
 
 def write_distil_config(settings: LanguagesSettings, lang: str) -> Path:
@@ -240,10 +289,14 @@ def write_distil_config(settings: LanguagesSettings, lang: str) -> Path:
     return path
 
 
-def run_step(step: Step, runner: Runner = run_command) -> float | None:
-    """Run ``step`` unless its output exists; its seconds, or None when it was skipped."""
-    if step.output.exists():
-        logger.info("%s: %s exists, skipped", step.name, step.output)
+def run_step(
+    step: Step, runner: Runner = run_command, *, force: bool = False, reuse_stale: bool = False
+) -> float | None:
+    """Run ``step`` unless its output exists with the same fingerprint (see :class:`Step`);
+    its seconds, or None when it was skipped. ``force`` reruns it; ``reuse_stale`` keeps an
+    existing output whatever its fingerprint (with a warning naming what changed)."""
+    parts = step.parts()
+    if not decide(step.name, step.output, parts, force=force, reuse_stale=reuse_stale):
         return None
     step.output.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -254,11 +307,14 @@ def run_step(step: Step, runner: Runner = run_command) -> float | None:
         if tmp.exists():  # a crashed earlier run's partial output
             shutil.rmtree(tmp)
         runner(step.command)
+        if step.output.exists():  # a stale model: replaced only once the new one is complete
+            shutil.rmtree(step.output)
         tmp.rename(step.output)
     else:
         runner(step.command)
     if not step.output.exists():
         raise RuntimeError(f"{step.name}: the command did not write {step.output}")
+    store(step.output, parts)
     seconds = round(time.perf_counter() - t0, 1)
     logger.info("%s: %.1f s", step.name, seconds)
     return seconds
@@ -307,7 +363,7 @@ def run_languages(
         commands = {}
         for step in language_steps(settings, lang):
             logger.info("[%s] %s", lang, step.name)
-            took = run_step(step, runner)
+            took = run_step(step, runner, force=settings.force, reuse_stale=settings.reuse_stale)
             if took is not None:
                 recorded[step.name] = took
                 _write(times_path, recorded)

@@ -36,7 +36,7 @@ _MASAKHANE_NER = "https://github.com/masakhane-io/masakhane-ner"
 _RESEARCH = "research use only, under the original corpus's terms"
 
 
-# Datasets of the data mirror (see the README's Data section), by folder; more specific first.
+# Datasets of the data mirror (the README's "Data and licences"), by folder; more specific first.
 DATASETS: list[tuple[tuple[str, ...], Source]] = [
     (
         ("masakhaner2",),

@@ -298,7 +298,26 @@ def build_meta(
 
     method = _method_lines(projection_config, labeller, labeller_data, labeller_base)
     meta["notes"] = _notes(meta, name, metrics, silver, method, model_config)
+    if metrics.get("provenance"):  # what `xner evaluate --provenance` recorded
+        meta["xner_provenance"] = metrics["provenance"]
+        meta["notes"] += _provenance_notes(metrics["provenance"])
     return meta
+
+
+def _provenance_notes(provenance: dict[str, Any]) -> str:
+    """The card's list of what this pipeline came from, each with its fingerprint."""
+    out = ["", "### Provenance", "", "Fingerprints of what this pipeline was made from "
+           "(`xner identify`; the package's meta.json has them in full):", ""]  # fmt: skip
+    for name, value in provenance.items():
+        out.append(f"- {name}: `{_short_fingerprint(value)}`")
+    return "\n".join(out) + "\n"
+
+
+def _short_fingerprint(value: Any) -> str:
+    import hashlib
+
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf8")).hexdigest()[:16]
 
 
 def _method_lines(
