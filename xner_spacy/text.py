@@ -6,6 +6,8 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
 
 _SPACE_RE = re.compile(r"\s+")
 
@@ -35,15 +37,30 @@ def loose_key(text: str) -> str:
     return "".join(ch for ch in norm if unicodedata.category(ch)[0] in "LN")
 
 
-@functools.lru_cache(maxsize=16)
-def _spacy_tokenizer(lang: str) -> Callable[[str], list[str]]:
+def blank_parts(lang: str) -> tuple[Any, Any]:
+    """The vocab and tokenizer of ``spacy.blank(lang)`` (``xx`` for an unknown code), built
+    without a ``Language``: its constructor imports every package's spaCy factories (with
+    spacy-transformers installed, transformers and torch: seconds). Languages with their
+    own tokenizer (ja, zh, …) still go through ``spacy.blank``."""
     import spacy
+    from spacy.language import create_tokenizer
+    from spacy.util import get_lang_class
+    from spacy.vocab import create_vocab
 
     try:
-        nlp = spacy.blank(lang)
+        cls = get_lang_class(lang)
     except Exception:  # unknown language code: spaCy's multi-language tokenizer
-        nlp = spacy.blank("xx")
-    tok = nlp.tokenizer
+        cls = get_lang_class("xx")
+    if cls.default_config["nlp"]["tokenizer"].get("@tokenizers") != "spacy.Tokenizer.v1":
+        nlp = spacy.blank(cls.lang)
+        return nlp.vocab, nlp.tokenizer
+    shim = SimpleNamespace(Defaults=cls.Defaults, vocab=create_vocab(cls.lang, cls.Defaults))
+    return shim.vocab, create_tokenizer()(shim)
+
+
+@functools.lru_cache(maxsize=16)
+def _spacy_tokenizer(lang: str) -> Callable[[str], list[str]]:
+    tok = blank_parts(lang)[1]
     return lambda text: [t.text for t in tok(text) if not t.is_space]
 
 

@@ -7,7 +7,7 @@ Plain Python, no spaCy: a sentence is a list of words, an entity is a half-open
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -65,6 +65,15 @@ class PairRecord:
             len(self.tgt_words),
             f"{where}: record {self.id!r}: alignment",
         )
+
+    def check_labels(self, labels: Collection[str], where: str) -> None:
+        """Refuse a target entity type outside ``labels`` (a typo or an unmapped type)."""
+        for ent in self.tgt_ents:
+            if ent.label not in labels:
+                raise RecordError(
+                    f"{where}: record {self.id!r}: entity type {ent.label!r} in tgt_ents is "
+                    f"not one of {','.join(sorted(labels))} (--labels)"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -28,13 +28,13 @@ import io
 import logging
 import struct
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
+from ..io.scratch import scratch_dir
 from .symmetrize import check_method, symmetrize
 
 logger = logging.getLogger("xner_spacy")
@@ -192,7 +192,7 @@ class EflomalAligner(_CorpusAligner):
             n_samplers=self.n_samplers,
             null_prior=self.null_prior,
         )
-        with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as tmp:
+        with scratch_dir("xner-eflomal-") as tmp:
             fwd_path, rev_path = Path(tmp, "fwd.links"), Path(tmp, "rev.links")
             aligner.align(
                 io.StringIO("".join(" ".join(s) + "\n" for s in src)),
@@ -293,7 +293,7 @@ class FastAlignAligner(_CorpusAligner):
     ) -> tuple[list[list[Pair]], list[list[Pair]]]:
         import systran_align
 
-        with tempfile.TemporaryDirectory(prefix="xner-fastalign-") as tmp:
+        with scratch_dir("xner-fastalign-") as tmp:
             corpus = Path(tmp, "corpus.txt")
             fwd_path, rev_path = Path(tmp, "fwd.probs"), Path(tmp, "rev.probs")
             with corpus.open("w", encoding="utf-8") as f:

@@ -20,6 +20,9 @@ from typing import Any
 import typer
 
 from .app import app
+from .option_checks import check_section, choice_callback, choice_option
+
+__all__ = ["check_section", "choice_option"]  # re-exported for the command modules
 
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -40,26 +43,37 @@ def emit_summary(step: str, summary: dict[str, Any], stats: Path | None, started
             fh.write(text + "\n")
 
 
-def load_step_config(config: Path, section: str, args: list[str]) -> Any:
-    """A config file with CLI overrides, which must have ``[section]``."""
+def read_step_config(config: Path, section: str, args: list[str]) -> Any:
+    """A config file with CLI overrides, which must have ``[section]`` (not yet checked)."""
     from spacy.cli._util import parse_config_overrides
     from spacy.util import load_config
 
-    cfg = load_config(config, overrides=parse_config_overrides(args), interpolate=True)
+    try:
+        cfg = load_config(config, overrides=parse_config_overrides(list(args)), interpolate=True)
+    except (ValueError, KeyError, SyntaxError) as err:  # a bad override or config syntax
+        message = " ".join(str(err).split())
+        raise typer.BadParameter(message, param_hint=f"--config {config} {args}") from None
     if section not in cfg:
         raise typer.BadParameter(f"{config} has no [{section}] section")
     return cfg
 
 
+def load_step_config(config: Path, section: str, args: list[str]) -> Any:
+    """:func:`read_step_config`, with ``[section]`` built once to check every value in it
+    before any data is read (building a part loads no model; models load on first use)."""
+    cfg = read_step_config(config, section, args)
+    check_section(cfg, section, config, args)
+    return cfg
+
+
 def resolve_part(config: Path, section: str, args: list[str]) -> Any:
     """Build the registered object in ``[section]`` of a config file, with CLI overrides."""
-    from ..registry import resolve_section
-
-    return resolve_section(load_step_config(config, section, args), section)
+    return check_section(read_step_config(config, section, args), section, config, args)
 
 
 def config_part(config: Path, section: str, args: list[str]) -> Any:
-    """``[section]`` of a config file with CLI overrides, built lazily where shards run."""
+    """``[section]`` of a config file with CLI overrides, checked here, built again lazily
+    where shards run."""
     from ..runner.shards import ConfigPart
 
     return ConfigPart.from_config(load_step_config(config, section, args), section)
@@ -124,15 +138,18 @@ ALLOW_EMPTY_OPT = typer.Option(
 )  # fmt: skip
 
 
-MOJIBAKE_OPT = typer.Option(
+MOJIBAKE_MODES = ("warn", "fix", "error")  # xner_spacy.io.mojibake.MODES, without its import
+MOJIBAKE_OPT = choice_option(
     "warn",
+    MOJIBAKE_MODES,
     help="Text that looks like mojibake (UTF-8 read with the wrong codec: 'CoruÃ±a' for "
     "'Coruña'): warn (count, log the first file:line) | fix (repair with ftfy) | error",
 )
 
 
-UNKNOWN_LABELS_OPT = typer.Option(
+UNKNOWN_LABELS_OPT = choice_option(
     "error",
+    ("error", "drop"),
     help="Gold entity types outside the allowed labels: error (naming file:line) | drop "
     "(read as O, counted in the summary's dropped_labels)",
 )
@@ -151,6 +168,38 @@ def require_content(path: Path, allow_empty: bool) -> None:
     with open(path, "rb") as fh:
         if not any(line.strip() for line in fh):
             raise fail(ValueError(f"{path} is empty; pass --allow-empty to accept that"))
+
+
+def records_read(summary: dict[str, Any]) -> int:
+    """Records a batch step kept (convert: documents written or dropped as doubtful)."""
+    if "records" in summary:
+        return int(summary["records"])
+    parts = [v for v in summary.values() if isinstance(v, dict) and "docs" in v]
+    return sum(int(p["docs"]) + int(p.get("dropped_doubtful", 0)) for p in parts)
+
+
+def refuse_all_skipped(input_path: Path, output: Path | None, summary: dict[str, Any]) -> None:
+    """``--skip-malformed`` skipped every record: as an empty input, an error unless
+    ``--allow-empty`` (the output, empty, is removed)."""
+    skipped = sum((summary.get("skipped_lines") or {}).values())
+    if skipped and records_read(summary) == 0:
+        if output is not None and output.is_file():
+            output.unlink()
+        raise fail(
+            ValueError(
+                f"{input_path}: every record was skipped ({skipped} malformed line(s)); pass "
+                "--allow-empty to accept an empty output"
+            )
+        )
+
+
+def note_repairs(path: Path, repaired: int) -> None:
+    """Say how many entities began with ``I-`` (no ``B-`` before): read as entity starts."""
+    if repaired:
+        logging.getLogger("xner_spacy").warning(
+            "%s: %d entity(ies) start with I- (no B- before it): read as entity starts "
+            "(IOB1-style repair; summary: repaired_tags)", path, repaired,
+        )  # fmt: skip
 
 
 def parse_gold_label_map(spec: str) -> dict[str, str | None]:
@@ -174,6 +223,24 @@ def parse_gold_label_map(spec: str) -> dict[str, str | None]:
     return mapping
 
 
+def check_gold_label_map(spec: str | None) -> str | None:
+    """Callback of the gold ``--label-map`` options: refused while parsing, before any work."""
+    if spec is not None:
+        parse_gold_label_map(spec)
+    return spec
+
+
+def check_label_map_name(name: str | None) -> str | None:
+    """Callback of a model's ``--label-map``: one of the built-in maps."""
+    from ..labelling.label_maps import BUILTIN_LABEL_MAPS
+
+    return choice_callback(sorted(BUILTIN_LABEL_MAPS))(name)
+
+
+DOUBTFUL_MODES = ("drop", "keep", "missing")  # xner_spacy.io.docbin's, without spaCy
+DOUBTFUL_HELP = "Records where a source entity projected nowhere: drop | keep | missing"
+
+
 def parse_label_list(spec: str) -> list[str]:
     return [x.strip() for x in spec.split(",") if x.strip()]
 
@@ -187,14 +254,16 @@ GOLD_LABEL_MAP_HELP = (
 # How `xner evaluate` and `xner compare` read and score gold data.
 LABELS_OPT = typer.Option("PER,ORG,LOC", help="Comma-separated labels scored")
 MODEL_LABEL_MAP_OPT = typer.Option(
-    "identity", help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)"
+    "identity",
+    callback=check_label_map_name,
+    help="Map the model's labels first (e.g. 'ontonotes' for en_core_web_sm)",
 )
 IGNORE_LABELS_OPT = typer.Option(
     "DATE,MISC",
     help="Gold entity types that are known but not scored, comma-separated (MasakhaNER's "
     "DATE, CoNLL's MISC); any other type outside --labels is unknown",
 )
-GOLD_LABEL_MAP_OPT = typer.Option("", help=GOLD_LABEL_MAP_HELP)
+GOLD_LABEL_MAP_OPT = typer.Option("", callback=check_gold_label_map, help=GOLD_LABEL_MAP_HELP)
 GOLD_SKIP_MALFORMED_OPT = typer.Option(False, help="Skip (and count) malformed gold lines")
 SEED_OPT = typer.Option(0, help="Seed of the bootstrap's resamples (same seed, same intervals)")
 
@@ -300,7 +369,10 @@ def batch_command(name: str, **settings: Any) -> Callable[[Callable[..., Any]], 
                 batch["shard_size"], batch["n_process"], batch["scheduler"],
                 batch["skip_malformed"],
             )  # fmt: skip
-            emit_summary(name, func(**kwargs, options=options), batch["stats"], started)
+            summary = func(**kwargs, options=options)
+            if not batch["allow_empty"]:
+                refuse_all_skipped(kwargs["input_path"], kwargs.get("output"), summary)
+            emit_summary(name, summary, batch["stats"], started)
 
         command.__signature__ = signature.replace(parameters=own + shared)  # type: ignore[attr-defined]
         command.__annotations__ = {

@@ -58,7 +58,9 @@ def _weights(text: str | None, n: int) -> list[float] | None:
 
 @app.command("vote")
 def vote_cmd(
-    inputs: list[Path] = typer.Argument(..., help="Projected JSONL records, one file per source"),
+    inputs: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Projected JSONL records, one file per source"
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Voted JSONL records"),
     weights: str | None = typer.Option(None, help="Comma-separated source weights (default 1s)"),
     threshold: float = typer.Option(0.5, help="Keep spans with at least this share of weight"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .common import (
     check_choice,
     emit_summary,
     fail,
+    note_repairs,
     parse_gold_label_map,
     parse_label_list,
     setup_logging,
@@ -69,7 +71,7 @@ def evaluate_cmd(
     from spacy.cli._util import parse_config_overrides
 
     from ..evaluation.bootstrap import add_f1_intervals
-    from ..evaluation.pipeline_scores import pipeline_predictions
+    from ..evaluation.pipeline_scores import pipeline_predictions, predicted_labels
     from ..evaluation.spans import score_spans
     from ..io.conll import UNKNOWN_LABELS, read_conll
     from ..io.errors import ReadStats
@@ -98,10 +100,19 @@ def evaluate_cmd(
         mojibake=check_choice("--mojibake", mojibake, MODES),
     )
     gold = [(s.words, s.ents) for s in sents]
+    note_repairs(test, read_stats.repaired)
     if not gold and not allow_empty:
         raise fail(ValueError(f"{test} has no sentences; pass --allow-empty to accept"))
     overrides = parse_config_overrides(list(ctx.args))
     nlp = load_pipeline(model, config=overrides) if overrides else load_pipeline(model)
+    known = predicted_labels(nlp, get_label_map(label_map))
+    unpredicted = [label for label in label_set if known is not None and label not in known]
+    if unpredicted:
+        logging.getLogger("xner_spacy").warning(
+            "--labels %s: %s never predicts %s (its types after --label-map %s: %s); "
+            "they score 0", ",".join(label_set), model, ",".join(unpredicted), label_map,
+            ",".join(sorted(known or ())) or "none",
+        )  # fmt: skip
     t_predict = time.perf_counter()
     preds = pipeline_predictions(nlp, (words for words, _ in gold), get_label_map(label_map))
     predict_s = time.perf_counter() - t_predict
@@ -119,7 +130,9 @@ def evaluate_cmd(
         "words_per_s": round(n_words / predict_s, 1) if predict_s > 0 else None,
         "dropped_labels": dict(read_stats.dropped_labels),
         "skipped_lines": dict(read_stats.skipped),
+        "repaired_tags": read_stats.repaired,
         "mojibake_lines": read_stats.mojibake,
+        "labels_not_predicted": unpredicted,
     }
     if recorded:
         summary["provenance"] = recorded
@@ -128,8 +141,12 @@ def evaluate_cmd(
 
 @app.command("report")
 def report_cmd(
-    metrics: list[Path] = typer.Argument(..., help="Metrics JSON files from `xner evaluate`"),
-    timings: Path | None = typer.Option(None, help="Timing log from `xner timed`"),
+    metrics: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Metrics JSON files from `xner evaluate`"
+    ),
+    timings: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Timing log from `xner timed`"
+    ),
     output: Path | None = typer.Option(None, help="Write the Markdown table here"),
 ) -> None:
     """Markdown table of P/R/F1 (×100) per metrics file, with per-label F1, and step timings."""

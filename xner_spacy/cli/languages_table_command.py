@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import emit_summary, fail, setup_logging
+from .common import DOUBTFUL_MODES, choice_option, emit_summary, fail, setup_logging
 
 
 @app.command(
@@ -47,7 +47,7 @@ def languages_table_cmd(
     steps: int = typer.Option(2000, help="Training steps of each target model"),
     eval_frequency: int = typer.Option(250, help="Dev evaluation every N steps"),
     gpu_id: int = typer.Option(-1, help="spacy train --gpu-id (-1: CPU)"),
-    doubtful: str = typer.Option("drop", help="xner convert --doubtful"),
+    doubtful: str = choice_option("drop", DOUBTFUL_MODES, help="xner convert --doubtful"),
     direct: bool = typer.Option(
         True, help="Also score each source labeller on the target test (direct transfer)"
     ),

@@ -75,10 +75,13 @@ class PlainHelpCommand(TyperCommand):
 class PlainHelpTyper(typer.Typer):
     """``typer.Typer`` rendering help as plain text with :class:`PlainHelpCommand`s."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self, *, command_class: type[TyperCommand] = PlainHelpCommand, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("rich_markup_mode", None)
         super().__init__(**kwargs)
+        self.command_class = command_class
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-        kwargs.setdefault("cls", PlainHelpCommand)
+        kwargs.setdefault("cls", self.command_class)
         return super().command(*args, **kwargs)

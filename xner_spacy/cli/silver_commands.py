@@ -12,6 +12,8 @@ from .app import app
 from .common import (
     ALLOW_EMPTY_OPT,
     DEFAULT_CONFIG,
+    DOUBTFUL_HELP,
+    DOUBTFUL_MODES,
     EXTRA_ARGS,
     GOLD_LABEL_MAP_HELP,
     MOJIBAKE_OPT,
@@ -19,10 +21,14 @@ from .common import (
     UNKNOWN_LABELS_OPT,
     batch_command,
     check_choice,
+    check_gold_label_map,
+    check_section,
+    choice_option,
     config_part,
     emit_summary,
     fail,
     load_step_config,
+    note_repairs,
     parse_gold_label_map,
     parse_label_list,
     setup_logging,
@@ -33,7 +39,7 @@ from .common import (
 def convert_gold_cmd(
     input_path: Path = typer.Argument(..., exists=True, help="CoNLL-style NER file"),
     output: Path = typer.Argument(..., help="Output .spacy (DocBin)"),
-    label_map: str = typer.Option("conll", help=GOLD_LABEL_MAP_HELP),
+    label_map: str = typer.Option("conll", callback=check_gold_label_map, help=GOLD_LABEL_MAP_HELP),
     labels: str | None = typer.Option(
         None,
         help="Entity types allowed after mapping, comma-separated (default: the types the "
@@ -51,12 +57,11 @@ def convert_gold_cmd(
     Every entity type must be one of --labels after --label-map: any other is an error naming
     file:line (or, with --unknown-labels drop, read as O and counted).
     """
-    import spacy
-
     from ..io.conll import UNKNOWN_LABELS, read_conll
     from ..io.docbin import sentences_to_docbin
     from ..io.errors import ReadStats
     from ..io.mojibake import MODES
+    from ..text import blank_parts
 
     setup_logging()
     t0 = time.perf_counter()
@@ -78,7 +83,8 @@ def convert_gold_cmd(
     )
     if not sents and not allow_empty:
         raise fail(ValueError(f"{input_path} has no sentences; pass --allow-empty to accept"))
-    n = sentences_to_docbin(output, sents, spacy.blank(lang).vocab)
+    note_repairs(input_path, read_stats.repaired)
+    n = sentences_to_docbin(output, sents, blank_parts(lang)[0])
     emit_summary(
         "convert-gold",
         {
@@ -88,6 +94,7 @@ def convert_gold_cmd(
             "labels": allowed,
             "dropped_labels": dict(read_stats.dropped_labels),
             "skipped_lines": dict(read_stats.skipped),
+            "repaired_tags": read_stats.repaired,
             "mojibake_lines": read_stats.mojibake,
         },
         stats,
@@ -171,13 +178,12 @@ def project_cmd(
     of projected names.
     """
     from ..projection.corpus_passes import SECTIONS, passes_from
-    from ..registry import resolve_section
     from ..runner.batch_steps import corpus_pass, project_records
     from ..runner.shards import ConfigPart
 
     cfg = load_step_config(config, "projector", ctx.args)  # read once: projector and passes
     projector = ConfigPart.from_config(cfg, "projector")
-    parts = {name: resolve_section(cfg, name) for name in SECTIONS if name in cfg}
+    parts = {name: check_section(cfg, name, config, ctx.args) for name in SECTIONS if name in cfg}
     before, after = passes_from(**parts)
     if not before and not after:
         return project_records(input_path, output, projector, options=options)
@@ -235,10 +241,13 @@ def convert_cmd(
     input_path: Path = typer.Argument(..., exists=True, help="Projected JSONL records"),
     output_dir: Path = typer.Argument(..., help="Directory for train.spacy and dev.spacy"),
     dev_fraction: float = typer.Option(0.1, help="Share of records held out as silver dev"),
-    doubtful: str = typer.Option(
-        "drop", help="Records where a source entity projected nowhere: drop | keep | missing"
-    ),
+    doubtful: str = choice_option("drop", DOUBTFUL_MODES, help=DOUBTFUL_HELP),
     seed: int = typer.Option(0, help="Seed of the train/dev hash split"),
+    labels: str = typer.Option(
+        "PER,ORG,LOC,MISC",
+        help="Entity types allowed in tgt_ents, comma-separated; any other is an error naming "
+        "file:line",
+    ),
     options: Any = None,
 ) -> dict[str, Any]:
     """Projected records → spaCy DocBins for training (silver train/dev split)."""
@@ -250,5 +259,6 @@ def convert_cmd(
         dev_fraction=dev_fraction,
         doubtful=doubtful,
         seed=seed,
+        labels=parse_label_list(labels),
         options=options,
     )

@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import EXTRA_ARGS, STATS_OPT, emit_summary, fail, resolve_part, setup_logging
+from .common import (
+    EXTRA_ARGS,
+    STATS_OPT,
+    check_section,
+    emit_summary,
+    fail,
+    resolve_part,
+    setup_logging,
+)
 
 TRANSLATE_CONFIG = Path("configs/translate.cfg")
 
@@ -90,16 +98,16 @@ def refine_cmd(
     from spacy.util import load_config
 
     from ..alignment.backtranslation import BackTranslationRefiner
-    from ..registry import resolve_section
     from ..translation.translation_steps import refine_records
 
     setup_logging()
     t0 = time.perf_counter()
+    cfg = load_config(config, overrides=parse_config_overrides(list(ctx.args)), interpolate=True)
+    parts = {name: check_section(cfg, name, config, ctx.args) for name in ("refiner", "aligner")
+             if name in cfg}  # fmt: skip
     try:
-        cfg = load_config(config, overrides=parse_config_overrides(ctx.args), interpolate=True)
-        refiner = resolve_section(cfg, "refiner") if "refiner" in cfg else BackTranslationRefiner()
-        aligner = resolve_section(cfg, "aligner") if "aligner" in cfg else None
-        summary = refine_records(input_path, output, refiner, aligner)
+        refiner = parts.get("refiner") or BackTranslationRefiner()
+        summary = refine_records(input_path, output, refiner, parts.get("aligner"))
     except (ValueError, OSError) as err:
         raise fail(err) from err
     emit_summary("refine", {"input": str(input_path), "output": str(output), **summary}, stats, t0)

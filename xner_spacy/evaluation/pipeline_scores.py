@@ -35,3 +35,19 @@ def evaluate_pipeline(
     gold = list(gold)
     preds = pipeline_predictions(nlp, (words for words, _ in gold), label_map)
     return score_spans((ents for _, ents in gold), preds, labels)
+
+
+def predicted_labels(nlp: Any, label_map: dict[str, str | None] | None = None) -> set[str] | None:
+    """The entity types ``nlp`` can predict, after ``label_map``; None when unknown (a
+    component that sets ``doc.ents`` without a label list)."""
+    from ..labelling.label_maps import map_label
+
+    found: set[str] = set()
+    for name, pipe in nlp.pipeline:
+        if "doc.ents" not in nlp.get_pipe_meta(name).assigns:
+            continue
+        labels = getattr(pipe, "labels", None)
+        if labels is None:
+            return None
+        found.update(lab for label in labels if (lab := map_label(label, label_map or {})))
+    return found

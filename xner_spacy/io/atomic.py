@@ -46,13 +46,33 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise write_error(err, path) from err
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, _default_mode())  # mkstemp creates 0o600 files
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise write_error(err, path) from err
         raise
+
+
+def write_error(err: OSError, path: Path) -> OSError:
+    """``err`` naming ``path`` when it names no file or the temporary one (disk full,
+    permission denied, read-only file system…): the output is what the user asked for. An
+    error naming any other file is returned unchanged."""
+    named = err.filename
+    ours = named is None or (
+        Path(named).parent == path.parent
+        and Path(named).name.startswith(f".{path.name}.")
+        and str(named).endswith(".tmp")
+    )
+    if err.errno is None or not ours:
+        return err
+    return OSError(err.errno, err.strerror, str(path))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,11 +39,25 @@ class ReadStats:
     mojibake: int = 0
 
 
+_LOG_SKIPS: ContextVar[bool] = ContextVar("xner_log_skips", default=True)
+
+
 def note_skip(stats: ReadStats | None, reason: str, path: str | Path, line: int) -> None:
     """Count a skipped line under ``reason`` and log it, so silent data loss is visible."""
     if stats is not None:
         stats.skipped[reason] += 1
-    logger.warning("%s:%d: skipped (%s)", path, line, reason)
+    if _LOG_SKIPS.get():
+        logger.warning("%s:%d: skipped (%s)", path, line, reason)
+
+
+@contextlib.contextmanager
+def skips_logged_already() -> Iterator[None]:
+    """A second pass over a file whose skipped lines were logged in the first: no repeats."""
+    token = _LOG_SKIPS.set(False)
+    try:
+        yield
+    finally:
+        _LOG_SKIPS.reset(token)
 
 
 def iter_decoded_lines(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io.conll import read_conll
-from ..io.errors import ReadStats
+from ..io.errors import ReadStats, skips_logged_already
 from ..io.parallel import mafand_splits, read_parallel
 from ..io.records import read_numbered_records, write_records
 from ..projection.corpus_passes import CorpusPass
@@ -291,7 +291,8 @@ def _align_corpus(
             rec.set_alignment(pairs, f"{input_path}:{line}")
             yield rec
 
-    write_records(output, records())
+    with skips_logged_already():  # the word lists' pass logged them
+        write_records(output, records())
     return counts
 
 
@@ -441,9 +442,12 @@ def convert_shard(
     dev_fraction: float,
     doubtful: str,
     seed: int,
+    labels: Sequence[str] | None = None,
 ) -> Counts:
     """One shard's records → its train and dev DocBins (``paths``), split by id hash."""
     located = [(records.where, r) for r in records]
+    for where, rec in located if labels is not None else ():
+        rec.check_labels(labels, where)
     parts = {}
     for name, path, want in (("train", paths[0], False), ("dev", paths[1], True)):
         chosen = [(w, r) for w, r in located if dev_split(r.id, dev_fraction, seed) == want]
@@ -458,12 +462,14 @@ def convert_records(
     dev_fraction: float = 0.1,
     doubtful: str = "drop",
     seed: int = 0,
+    labels: Sequence[str] | None = None,
     options: RunOptions | None = None,
 ) -> dict[str, Any]:
     """Projected records → ``train.spacy`` and ``dev.spacy`` (silver dev held out by id hash).
 
     Shards are converted separately and their DocBins merged, which gives the same bytes
-    as converting in one pass.
+    as converting in one pass. ``labels``: the entity types allowed in ``tgt_ents`` (another
+    is a :class:`RecordError` naming file:line); None accepts any.
     """
     from ..io.docbin import _DOUBTFUL_MODES, DOCBIN_COUNTS, merge_docbins
 
@@ -472,7 +478,9 @@ def convert_records(
     options = options or RunOptions()
     output_dir = Path(output_dir)
     params = {"dev_fraction": dev_fraction, "doubtful": doubtful, "seed": seed}
-    work = partial(convert_shard, dev_fraction=dev_fraction, doubtful=doubtful, seed=seed)
+    params.update({"labels": sorted(labels)} if labels is not None else {})
+    work = partial(convert_shard, dev_fraction=dev_fraction, doubtful=doubtful, seed=seed,
+                   labels=labels)  # fmt: skip
     run = run_sharded(
         "convert",
         input_path,

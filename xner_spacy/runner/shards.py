@@ -41,12 +41,8 @@ from ..io.errors import ReadStats
 from ..io.records import read_numbered_records, write_records
 from ..types import PairRecord
 from .local_executor import Executor, LocalExecutor
-from .shard_fingerprints import (
-    canonical_json,
-    file_sha256,
-    files_digest,
-    fingerprint,
-)
+from .shard_fingerprints import canonical_json, file_sha256, files_digest, fingerprint
+from .step_progress import step_progress, tick
 
 logger = logging.getLogger("xner_spacy")
 
@@ -126,6 +122,7 @@ class RecordStream(Iterator[PairRecord]):
 
     def __next__(self) -> PairRecord:
         self.line, record = next(self._records)
+        tick()  # the step's progress bar, when this process shows one
         return record
 
     @property
@@ -298,6 +295,11 @@ class ShardStore:
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def remove_if_unfinished(self) -> None:
+        """Remove the folder when no shard in it is complete (nothing a rerun could reuse)."""
+        if not any(self.root.glob("*.done.json")):
+            self.remove()
+
 
 # --- running shards ---------------------------------------------------------------------------
 
@@ -425,7 +427,18 @@ def run_sharded(
     )  # fmt: skip
     if pending:
         job = ShardJob(work, part, str(store.root), fp, tuple(suffixes), options.skip_invalid)
-        results = options.get_executor().map(partial(run_shard, job), pending)
+        total = sum(s.records for s in shards)
+        finished = [(s.records, store.marker(s.index)) for s in shards]
+        bar = step_progress(
+            step, total, total - sum(s.records for s in pending),
+            lambda: sum(n for n, marker in finished if marker.exists()),
+        )  # fmt: skip
+        try:
+            with bar:
+                results = options.get_executor().map(partial(run_shard, job), pending)
+        except BaseException:
+            store.remove_if_unfinished()  # a refusal leaves no folder; finished shards stay
+            raise
         done.update(zip((s.index for s in pending), results, strict=True))
     files = [[store.path(s.index, suffix) for s in shards] for suffix in suffixes]
     zero = {**(zero or {}), **({"skipped_lines": {}} if options.skip_invalid else {})}
