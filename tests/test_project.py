@@ -184,8 +184,8 @@ def test_switching_arch_encoder_or_source_model_reruns_what_depends_on_them(
     project = _copy_project(tmp_path)
     first = save_tiny_xlmr(tmp_path / "enc-a", num_layers=8)
     base = ["--vars.data_dir", str(toy_data_dir), "--vars.lang", "zzz",
-            "--vars.source_steps", "30", "--vars.target_steps", "30",
-            "--vars.eval_frequency", "15", "--vars.encoder", str(first),
+            "--vars.source_steps", "12", "--vars.target_steps", "12",
+            "--vars.eval_frequency", "6", "--vars.encoder", str(first),
             "--vars.projection_config", "configs/projection_fast.cfg"]  # fmt: skip
     cnn = ["--vars.arch", "cnn", "--vars.source_config", "configs/ner_cnn.cfg"]
 
