@@ -295,6 +295,7 @@ def read_gold(
         mojibake=check_choice("--mojibake", mojibake, MODES),
     )
     gold = [(s.words, s.ents) for s in sents]
+    note_repairs(test, read_stats.repaired)
     if not gold and not allow_empty:
         raise fail(ValueError(f"{test} has no sentences; pass --allow-empty to accept"))
     return label_set, gold, read_stats

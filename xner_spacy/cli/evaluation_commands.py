@@ -21,12 +21,8 @@ from .common import (
     MOJIBAKE_OPT,
     SEED_OPT,
     UNKNOWN_LABELS_OPT,
-    check_choice,
     emit_summary,
-    fail,
-    note_repairs,
-    parse_gold_label_map,
-    parse_label_list,
+    read_gold,
     setup_logging,
 )
 
@@ -73,9 +69,6 @@ def evaluate_cmd(
     from ..evaluation.bootstrap import add_f1_intervals
     from ..evaluation.pipeline_scores import pipeline_predictions, predicted_labels
     from ..evaluation.spans import score_spans
-    from ..io.conll import UNKNOWN_LABELS, read_conll
-    from ..io.errors import ReadStats
-    from ..io.mojibake import MODES
     from ..labelling.label_maps import get_label_map
     from ..labelling.spacy_labeller import load_pipeline
     from ..runner.step_fingerprints import provenance_entry
@@ -88,21 +81,10 @@ def evaluate_cmd(
         recorded[name] = provenance_entry(path)
     setup_logging()
     t0 = time.perf_counter()
-    label_set = parse_label_list(labels)
-    read_stats = ReadStats()
-    sents = read_conll(
-        test,
-        labels={*label_set, *parse_label_list(ignore_labels)},
-        label_map=parse_gold_label_map(gold_label_map),
-        skip_malformed=skip_malformed,
-        stats=read_stats,
-        unknown_labels=check_choice("--unknown-labels", unknown_labels, UNKNOWN_LABELS),
-        mojibake=check_choice("--mojibake", mojibake, MODES),
-    )
-    gold = [(s.words, s.ents) for s in sents]
-    note_repairs(test, read_stats.repaired)
-    if not gold and not allow_empty:
-        raise fail(ValueError(f"{test} has no sentences; pass --allow-empty to accept"))
+    label_set, gold, read_stats = read_gold(
+        test, labels, ignore_labels, gold_label_map, unknown_labels, skip_malformed, mojibake,
+        allow_empty,
+    )  # fmt: skip
     overrides = parse_config_overrides(list(ctx.args))
     nlp = load_pipeline(model, config=overrides) if overrides else load_pipeline(model)
     known = predicted_labels(nlp, get_label_map(label_map))
