@@ -11,7 +11,12 @@ from xner_spacy.evaluation.bootstrap import (
     add_f1_intervals,
     compare_predictions,
     f1_intervals,
+    load_counts,
+    paired_difference,
     resampled_counts,
+    save_counts,
+    seed_averaged_difference,
+    seed_summary,
 )
 from xner_spacy.evaluation.spans import score_spans, sentence_counts
 from xner_spacy.types import Entity as E
@@ -126,3 +131,46 @@ def test_no_sentences_and_no_resamples() -> None:
     assert f1_intervals(empty, LABELS, 10)["f1_ci"] == [0.0, 0.0]
     with pytest.raises(ValueError, match="at least 1 resample"):
         f1_intervals(empty, LABELS, 0)
+
+
+def test_seed_summary_mean_and_sample_sd() -> None:
+    assert seed_summary([0.5]) == {"f1_mean": 0.5, "f1_sd": 0.0}
+    found = seed_summary([0.6, 0.7, 0.8])
+    assert found["f1_mean"] == pytest.approx(0.7) and found["f1_sd"] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="no per-seed F1"):
+        seed_summary([])
+
+
+def test_seed_averaged_difference_with_one_seed_each_is_the_paired_bootstrap() -> None:
+    gold, worse = _noisy(80, seed=6, error=0.5)
+    _, better = _noisy(80, seed=6, error=0.1, pred_seed=1)
+    a, b = sentence_counts(gold, better, LABELS)[1], sentence_counts(gold, worse, LABELS)[1]
+    single = paired_difference(a, b, LABELS, 400, seed=3)
+    found = seed_averaged_difference([a], [b], 400, seed=3)
+    assert found["difference"] == pytest.approx(single["difference"])
+    assert found["difference_ci"] == pytest.approx(single["difference_ci"])
+    assert found["a_better_share"] == pytest.approx(single["a_better_share"])
+    assert found["f1_a"]["per_seed"] == [pytest.approx(single["f1_a"])]
+
+
+def test_seed_averaged_difference_averages_the_seeds_of_each_system() -> None:
+    gold, _ = _noisy(60, seed=7)
+    runs_a = [sentence_counts(gold, _noisy(60, 7, 0.1, pred_seed=s)[1], LABELS)[1] for s in (1, 2)]
+    runs_b = [
+        sentence_counts(gold, _noisy(60, 7, 0.6, pred_seed=s)[1], LABELS)[1] for s in (3, 4, 5)
+    ]
+    found = seed_averaged_difference(runs_a, runs_b, 500, seed=0)
+    assert (found["seeds_a"], found["seeds_b"]) == (2, 3)
+    assert found["difference"] == pytest.approx(found["f1_a"]["f1_mean"] - found["f1_b"]["f1_mean"])
+    low, high = found["difference_ci"]
+    assert 0 < low < found["difference"] < high and found["a_better_share"] > 0.95
+    with pytest.raises(ValueError, match="same sentences"):
+        seed_averaged_difference(runs_a, [runs_b[0][:10]], 10)
+
+
+def test_counts_round_trip_through_npz(tmp_path) -> None:
+    gold, pred = _noisy(20, seed=8)
+    labels, counts = sentence_counts(gold, pred, LABELS)
+    save_counts(tmp_path / "c.npz", counts, labels)
+    got_labels, got = load_counts(tmp_path / "c.npz")
+    assert got_labels == list(labels) and np.array_equal(got, counts)

@@ -18,10 +18,12 @@ By hand it is an index matrix, a bincount and a matrix product.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..io.atomic import atomic_path
 from ..types import Entity
 from .spans import sentence_counts
 
@@ -175,3 +177,64 @@ def compare_predictions(
         "sentences": len(gold),
         **paired_difference(counts_a, counts_b, wanted, n_resamples, seed),
     }
+
+
+def seed_summary(f1s: Sequence[float]) -> dict[str, Any]:
+    """``f1_mean`` and ``f1_sd`` (sample sd, ddof 1; 0.0 for one seed) of per-seed F1s."""
+    values = np.asarray(f1s, dtype=np.float64)
+    if values.size == 0:
+        raise ValueError("no per-seed F1 to summarise")
+    sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
+    return {"f1_mean": float(values.mean()), "f1_sd": sd}
+
+
+def seed_averaged_difference(
+    counts_a: Sequence[np.ndarray],
+    counts_b: Sequence[np.ndarray],
+    n_resamples: int,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Paired bootstrap of mean-over-seeds F1(A) − mean-over-seeds F1(B).
+
+    ``counts_a`` and ``counts_b`` hold one (sentences, labels, 3) array per training seed, all
+    of the same test sentences and labels (A's and B's seeds need not be paired or equal in
+    number). Every resample draws the same sentences for every model of both systems, so the
+    interval covers the test-set sampling of the seed-averaged difference; the spread between
+    seeds is reported beside it (``per_seed`` F1s), not folded into the interval.
+    ``a_better_share`` is the share of resamples where A's mean is higher (ties count for neither).
+    """
+    if not counts_a or not counts_b:
+        raise ValueError("both systems need at least one seed's counts")
+    shapes = {c.shape for c in (*counts_a, *counts_b)}
+    if len(shapes) != 1:
+        raise ValueError(f"every seed's counts must cover the same sentences and labels: {shapes}")
+    settings = _settings(n_resamples, seed)
+    systems = [*counts_a, *counts_b]
+    totals = resampled_counts(systems, n_resamples, seed)  # (N, systems, labels, 3)
+    micro = prf(totals.sum(axis=2))[2]  # (N, systems)
+    n_a = len(counts_a)
+    mean_a, mean_b = micro[:, :n_a].mean(axis=1), micro[:, n_a:].mean(axis=1)
+    point = prf(np.stack([c.sum(axis=(0, 1)) for c in systems]))[2]
+    per_a, per_b = [float(v) for v in point[:n_a]], [float(v) for v in point[n_a:]]
+    return {
+        "seeds_a": n_a,
+        "seeds_b": len(counts_b),
+        "f1_a": seed_summary(per_a) | {"per_seed": per_a, "f1_ci": percentile_interval(mean_a)},
+        "f1_b": seed_summary(per_b) | {"per_seed": per_b, "f1_ci": percentile_interval(mean_b)},
+        "difference": float(np.mean(per_a) - np.mean(per_b)),
+        "difference_ci": percentile_interval(mean_a - mean_b),
+        "a_better_share": float(np.mean(mean_a > mean_b)),
+        "bootstrap": settings,
+    }
+
+
+def save_counts(path: str | Path, counts: np.ndarray, labels: Sequence[str]) -> None:
+    """Write per-sentence (tp, fp, fn) counts and their labels as ``.npz``, atomically."""
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, counts=counts.astype(np.int32), labels=np.array(labels))
+
+
+def load_counts(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """The labels and (sentences, labels, 3) counts that :func:`save_counts` wrote."""
+    with np.load(Path(path)) as data:
+        return [str(x) for x in data["labels"]], data["counts"].astype(np.int64)
