@@ -43,20 +43,30 @@ def build_encoder_features(
     The projection is layer-normalised; ``dropout`` (``None``: none) is the rate spaCy's
     ``[training] dropout`` overrides during training.
     """
+    return feature_projection(NAME, _forward, _init, width, embed, maxout_pieces, dropout)
+
+
+def feature_projection(
+    name: str,
+    forward: Callable,
+    init: Callable,
+    width: int,
+    embed: Model[list[Doc], list[Floats2d]] | None,
+    maxout_pieces: int,
+    dropout: float | None,
+    inner: dict[str, Model] | None = None,
+) -> Model[list[Doc], list[Floats2d]]:
+    """The Model of a feature tok2vec: ``inner`` layers, the Maxout ``project``, ``embed``.
+
+    Shared by this layer and ``xner.TunedEncoderFeatures.v1``, whose ``inner`` is the trained
+    top layers; both size ``nF`` on the first batch with features (:func:`project_rows`).
+    """
     project = Maxout(nO=width, nP=maxout_pieces, dropout=dropout, normalize=True)
-    layers: list[Model] = [project]
-    refs: dict[str, Model | None] = {"project": project}
+    refs: dict[str, Model | None] = {**(inner or {}), "project": project}
     if embed is not None:
-        layers.append(embed)
         refs["embed"] = embed
-    return Model(
-        NAME,
-        _forward,
-        init=_init,
-        layers=layers,
-        refs=refs,
-        dims={"nO": width, "nF": None},
-    )
+    layers = [layer for layer in refs.values() if layer is not None]
+    return Model(name, forward, init=init, layers=layers, refs=refs, dims={"nO": width, "nF": None})
 
 
 def _features(docs: list[Doc]) -> list[np.ndarray] | None:
@@ -100,16 +110,29 @@ def _inputs(
     model: Model, docs: list[Doc], feats: list[np.ndarray], is_train: bool
 ) -> tuple[Floats2d, Callable[[Floats2d], None]]:
     """The projection's input rows (features, then ``embed``'s vectors) and their backprop."""
-    ops = model.ops
-    X = ops.asarray2f(cast(Floats2d, np.concatenate(feats, axis=0)))
+    X = model.ops.asarray2f(cast(Floats2d, np.concatenate(feats, axis=0)))
+    return with_embedded_words(model, docs, X, lambda dX: None, is_train)
+
+
+def with_embedded_words(
+    model: Model,
+    docs: list[Doc],
+    X: Floats2d,
+    backprop_X: Callable[[Floats2d], None],
+    is_train: bool,
+) -> tuple[Floats2d, Callable[[Floats2d], None]]:
+    """``X``'s rows with ``embed``'s vectors beside them (if any), and a backprop that splits
+    the gradient between ``backprop_X`` and ``embed``."""
     if not model.has_ref("embed"):
-        return X, lambda dX: None
+        return X, backprop_X
+    ops = model.ops
     vectors, backprop_embed = model.get_ref("embed")(docs, is_train)
     n_feat = X.shape[1]
-    lengths = [len(doc) for doc in docs]
+    lengths = ops.asarray1i([len(doc) for doc in docs])
 
     def backprop(dX: Floats2d) -> None:
-        backprop_embed(ops.unflatten(ops.asarray2f(dX[:, n_feat:]), ops.asarray1i(lengths)))
+        backprop_X(ops.asarray2f(dX[:, :n_feat]))
+        backprop_embed(ops.unflatten(ops.asarray2f(dX[:, n_feat:]), lengths))
 
     return ops.xp.hstack([X, ops.flatten(vectors)]), backprop
 
@@ -131,13 +154,26 @@ def _forward(
         width = model.get_dim("nO")  # initialisation: no features yet, zeros of the right width
         return [ops.alloc2f(len(doc), width) for doc in docs], lambda dY: []
     X, backprop_inputs = _inputs(model, docs, feats, is_train)
-    if not model.has_dim("nF"):
-        _size(model, X)
-    elif _n_features(model, X) != model.get_dim("nF"):
+    if model.has_dim("nF") and _n_features(model, X) != model.get_dim("nF"):
         raise ValueError(
             f"the features are {_n_features(model, X)} wide, but this layer was trained on "
             f"{model.get_dim('nF')}: the encoder changed"
         )
+    return project_rows(model, docs, X, backprop_inputs, is_train, _size)
+
+
+def project_rows(
+    model: Model,
+    docs: list[Doc],
+    X: Floats2d,
+    backprop_inputs: Callable[[Floats2d], None],
+    is_train: bool,
+    size: Callable[[Model, Floats2d], None],
+) -> tuple[list[Floats2d], Callable[[list[Floats2d]], list[Doc]]]:
+    """Run the projection on the input rows (sizing it with ``size`` on the first batch)."""
+    ops = model.ops
+    if not model.has_dim("nF"):
+        size(model, X)
     Y, backprop_project = model.get_ref("project")(X, is_train)
     lengths = ops.asarray1i([len(doc) for doc in docs])
 

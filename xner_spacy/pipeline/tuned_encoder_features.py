@@ -24,11 +24,17 @@ from typing import Any
 
 import numpy as np
 from spacy.tokens import Doc
-from thinc.api import Maxout, Model
+from thinc.api import Model
 from thinc.types import Floats2d
 
 from .encoder_component import STATES_ATTR
-from .encoder_features import FeaturesMissingError, build_encoder_features
+from .encoder_features import (
+    FeaturesMissingError,
+    build_encoder_features,
+    feature_projection,
+    project_rows,
+    with_embedded_words,
+)
 
 NAME = "xner_tuned_encoder_features"
 TOP_NAME = "xner_top_layers"
@@ -71,19 +77,8 @@ def build_tuned_encoder_features(
     top = build_top_layers(
         encoder, layer, trainable_layers, pooling, hidden_dropout, optimizer, quantize
     )
-    project = Maxout(nO=width, nP=maxout_pieces, dropout=dropout, normalize=True)
-    layers: list[Model] = [top, project]
-    refs: dict[str, Model | None] = {"top": top, "project": project}
-    if embed is not None:
-        layers.append(embed)
-        refs["embed"] = embed
-    return Model(
-        NAME,
-        _forward,
-        init=_init,
-        layers=layers,
-        refs=refs,
-        dims={"nO": width, "nF": None},
+    return feature_projection(
+        NAME, _forward, _init, width, embed, maxout_pieces, dropout, inner={"top": top}
     )
 
 
@@ -231,18 +226,14 @@ def _inputs(
     """The projection's input rows (top-layer vectors, then ``embed``'s) and their backprop."""
     ops = model.ops
     vectors, backprop_top = model.get_ref("top")(docs, is_train)
-    X = ops.flatten(vectors)
-    n_feat = X.shape[1]
     lengths = ops.asarray1i([len(doc) for doc in docs])
-    if not model.has_ref("embed"):
-        return X, lambda dX: backprop_top(ops.unflatten(dX, lengths))
-    words, backprop_embed = model.get_ref("embed")(docs, is_train)
-
-    def backprop(dX: Floats2d) -> None:
-        backprop_top(ops.unflatten(ops.asarray2f(dX[:, :n_feat]), lengths))
-        backprop_embed(ops.unflatten(ops.asarray2f(dX[:, n_feat:]), lengths))
-
-    return ops.xp.hstack([X, ops.flatten(words)]), backprop
+    return with_embedded_words(
+        model,
+        docs,
+        ops.flatten(vectors),
+        lambda dX: backprop_top(ops.unflatten(dX, lengths)),
+        is_train,
+    )
 
 
 def _forward(
@@ -257,13 +248,4 @@ def _forward(
         width = model.get_dim("nO")  # initialisation: no states yet, zeros of the right width
         return [ops.alloc2f(len(doc), width) for doc in docs], lambda dY: []
     X, backprop_inputs = _inputs(model, docs, is_train)
-    if not model.has_dim("nF"):
-        _size(model, X)
-    Y, backprop_project = model.get_ref("project")(X, is_train)
-    lengths = ops.asarray1i([len(doc) for doc in docs])
-
-    def backprop(dY: list[Floats2d]) -> list[Doc]:
-        backprop_inputs(backprop_project(ops.flatten(dY)))
-        return []
-
-    return ops.unflatten(Y, lengths), backprop
+    return project_rows(model, docs, X, backprop_inputs, is_train, _size)
