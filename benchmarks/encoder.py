@@ -128,6 +128,25 @@ def encoder_figures(
     return figures, features
 
 
+def initialised_pipeline(
+    config: str, overrides: dict[str, Any], data: list[tuple[list[str], list[Any]]]
+) -> tuple[Any, list[Any], Any]:
+    """The pipeline of ``config`` (with ``overrides``), initialised on ``data`` as Examples:
+    ``(nlp, examples, optimizer)``."""
+    from spacy.tokens import Doc, Span
+    from spacy.training import Example
+    from spacy.util import load_config, load_model_from_config
+
+    cfg = load_config(config, overrides=overrides, interpolate=False)
+    nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
+    examples = []
+    for words, ents in data:
+        ref = Doc(nlp.vocab, words=words)
+        ref.set_ents([Span(ref, e.start, e.end, label=e.label) for e in ents])
+        examples.append(Example(Doc(nlp.vocab, words=words), ref))
+    return nlp, examples, nlp.initialize(lambda: examples)
+
+
 def ner_figures(
     config: str,
     model: str,
@@ -139,23 +158,14 @@ def ner_figures(
     """The NER of ``config`` on cached features: cache pass, training and inference speed."""
     import random
 
-    from spacy.tokens import Doc, Span
-    from spacy.training import Example
-    from spacy.util import load_config, load_model_from_config
+    from spacy.tokens import Doc
 
     from xner_spacy.pipeline.encoder_component import FrozenEncoder
 
     overrides = {"paths.encoder": model, "components.xner_encoder.layer": layer}
-    cfg = load_config(config, overrides=overrides, interpolate=False)
-    nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
+    nlp, examples, optimizer = initialised_pipeline(config, overrides, data)
     encoder = nlp.get_pipe("xner_encoder")
     assert isinstance(encoder, FrozenEncoder)
-    examples = []
-    for words, ents in data:
-        ref = Doc(nlp.vocab, words=words)
-        ref.set_ents([Span(ref, e.start, e.end, label=e.label) for e in ents])
-        examples.append(Example(Doc(nlp.vocab, words=words), ref))
-    optimizer = nlp.initialize(lambda: examples)
     t0 = time.perf_counter()
     list(encoder.pipe(eg.predicted for eg in examples))  # fills the cache
     fill_s = time.perf_counter() - t0

@@ -58,29 +58,19 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
     import random
 
     import torch
-    from spacy.tokens import Doc, Span
-    from spacy.training import Example
-    from spacy.util import load_config, load_model_from_config
+    from spacy.tokens import Doc
 
-    from xner_spacy.io.conll import read_conll
+    from benchmarks.encoder import initialised_pipeline, load_sentences
 
     torch.set_num_threads(args.threads)
-    gold = read_conll(args.data, labels=["PER", "ORG", "LOC"], label_map={"MISC": None})
-    data = [(s.words, s.ents) for _, s in zip(range(args.sentences), gold, strict=False)]
+    data = load_sentences(args.data, args.sentences)
     overrides = {
         "paths.encoder": args.model,
         "components.xner_encoder.layer": args.layer,
         "components.xner_encoder.trainable_layers": trainable,
     }
-    cfg = load_config(args.config, overrides=overrides, interpolate=False)
-    nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
+    nlp, examples, optimizer = initialised_pipeline(args.config, overrides, data)
     encoder: Any = nlp.get_pipe("xner_encoder")
-    examples = []
-    for words, ents in data:
-        ref = Doc(nlp.vocab, words=words)
-        ref.set_ents([Span(ref, e.start, e.end, label=e.label) for e in ents])
-        examples.append(Example(Doc(nlp.vocab, words=words), ref))
-    optimizer = nlp.initialize(lambda: examples)
     t0 = time.perf_counter()
     list(encoder.pipe(eg.predicted for eg in examples))
     fill_s = time.perf_counter() - t0
