@@ -9,6 +9,7 @@ import pytest
 
 from xner_spacy.evaluation.bootstrap import (
     add_f1_intervals,
+    averaged_difference,
     compare_predictions,
     f1_intervals,
     load_counts,
@@ -174,3 +175,27 @@ def test_counts_round_trip_through_npz(tmp_path) -> None:
     save_counts(tmp_path / "c.npz", counts, labels)
     got_labels, got = load_counts(tmp_path / "c.npz")
     assert got_labels == list(labels) and np.array_equal(got, counts)
+
+
+def test_averaged_difference_over_test_sets_resamples_each_on_its_own() -> None:
+    sets = []
+    for k in (10, 11):
+        gold, worse = _noisy(70, seed=k, error=0.5)
+        _, better = _noisy(70, seed=k, error=0.1, pred_seed=1)
+        sets.append(
+            ([sentence_counts(gold, better, LABELS)[1]], [sentence_counts(gold, worse, LABELS)[1]])
+        )
+    found = averaged_difference(sets, 400, seed=0)
+    single = [seed_averaged_difference(a, b, 400, seed=i) for i, (a, b) in enumerate(sets)]
+    assert found["test_sets"] == 2
+    assert found["difference"] == pytest.approx(np.mean([s["difference"] for s in single]))
+    assert found["f1_a"]["f1_mean"] == pytest.approx(
+        np.mean([s["f1_a"]["f1_mean"] for s in single])
+    )
+    low, high = found["difference_ci"]
+    assert 0 < low < found["difference"] < high
+    # averaging two independent test sets narrows the interval of either one
+    assert high - low < min(s["difference_ci"][1] - s["difference_ci"][0] for s in single)
+    assert averaged_difference(sets[:1], 400, seed=0) == single[0]
+    with pytest.raises(ValueError, match="no test set"):
+        averaged_difference([], 10)

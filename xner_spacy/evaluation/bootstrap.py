@@ -188,6 +188,32 @@ def seed_summary(f1s: Sequence[float]) -> dict[str, Any]:
     return {"f1_mean": float(values.mean()), "f1_sd": sd}
 
 
+def seed_resamples(
+    systems: Sequence[Sequence[np.ndarray]], n_resamples: int, seed: int = 0
+) -> np.ndarray:
+    """Mean-over-seeds micro F1 of each system in each resample: (resamples, systems).
+
+    ``systems`` holds, per system, one (sentences, labels, 3) count array per training seed,
+    all of the same test sentences; every resample draws the same sentences for every model.
+    """
+    if not systems or any(not runs for runs in systems):
+        raise ValueError("every system needs at least one seed's counts")
+    shapes = {c.shape for runs in systems for c in runs}
+    if len(shapes) != 1:
+        raise ValueError(f"every seed's counts must cover the same sentences and labels: {shapes}")
+    _settings(n_resamples, seed)
+    flat = [c for runs in systems for c in runs]
+    micro = prf(resampled_counts(flat, n_resamples, seed).sum(axis=2))[2]  # (N, models)
+    bounds = np.cumsum([0, *(len(runs) for runs in systems)])
+    return np.stack(
+        [micro[:, a:b].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)], axis=1
+    )
+
+
+def _per_seed(runs: Sequence[np.ndarray]) -> list[float]:
+    return [float(v) for v in prf(np.stack([c.sum(axis=(0, 1)) for c in runs]))[2]]
+
+
 def seed_averaged_difference(
     counts_a: Sequence[np.ndarray],
     counts_b: Sequence[np.ndarray],
@@ -203,27 +229,47 @@ def seed_averaged_difference(
     seeds is reported beside it (``per_seed`` F1s), not folded into the interval.
     ``a_better_share`` is the share of resamples where A's mean is higher (ties count for neither).
     """
-    if not counts_a or not counts_b:
-        raise ValueError("both systems need at least one seed's counts")
-    shapes = {c.shape for c in (*counts_a, *counts_b)}
-    if len(shapes) != 1:
-        raise ValueError(f"every seed's counts must cover the same sentences and labels: {shapes}")
+    return averaged_difference([(counts_a, counts_b)], n_resamples, seed)
+
+
+def averaged_difference(
+    tests: Sequence[tuple[Sequence[np.ndarray], Sequence[np.ndarray]]],
+    n_resamples: int,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """:func:`seed_averaged_difference` of the F1 averaged over several test sets.
+
+    ``tests`` holds ``(counts_a, counts_b)`` per test set (e.g. one per target language). Each
+    test set's sentences are resampled on their own (seed ``seed + i`` for the i-th), and a
+    resample's F1 of a system is the mean over test sets of its mean-over-seeds F1; with one
+    test set this is exactly :func:`seed_averaged_difference`.
+    """
+    if not tests:
+        raise ValueError("no test set to compare on")
     settings = _settings(n_resamples, seed)
-    systems = [*counts_a, *counts_b]
-    totals = resampled_counts(systems, n_resamples, seed)  # (N, systems, labels, 3)
-    micro = prf(totals.sum(axis=2))[2]  # (N, systems)
-    n_a = len(counts_a)
-    mean_a, mean_b = micro[:, :n_a].mean(axis=1), micro[:, n_a:].mean(axis=1)
-    point = prf(np.stack([c.sum(axis=(0, 1)) for c in systems]))[2]
-    per_a, per_b = [float(v) for v in point[:n_a]], [float(v) for v in point[n_a:]]
+    means = np.mean(
+        [seed_resamples([a, b], n_resamples, seed + i) for i, (a, b) in enumerate(tests)], axis=0
+    )  # (N, 2)
+    point_a = float(np.mean([np.mean(_per_seed(a)) for a, _ in tests]))
+    point_b = float(np.mean([np.mean(_per_seed(b)) for _, b in tests]))
+
+    def system(side: int, resampled: np.ndarray, point: float) -> dict[str, Any]:
+        """F1 mean (and, on one test set, sd and per-seed F1) with its interval."""
+        found: dict[str, Any] = {"f1_mean": point}
+        if len(tests) == 1:
+            per_seed = _per_seed(tests[0][side])
+            found = seed_summary(per_seed) | {"per_seed": per_seed}
+        return found | {"f1_ci": percentile_interval(resampled)}
+
     return {
-        "seeds_a": n_a,
-        "seeds_b": len(counts_b),
-        "f1_a": seed_summary(per_a) | {"per_seed": per_a, "f1_ci": percentile_interval(mean_a)},
-        "f1_b": seed_summary(per_b) | {"per_seed": per_b, "f1_ci": percentile_interval(mean_b)},
-        "difference": float(np.mean(per_a) - np.mean(per_b)),
-        "difference_ci": percentile_interval(mean_a - mean_b),
-        "a_better_share": float(np.mean(mean_a > mean_b)),
+        "seeds_a": len(tests[0][0]),
+        "seeds_b": len(tests[0][1]),
+        "test_sets": len(tests),
+        "f1_a": system(0, means[:, 0], point_a),
+        "f1_b": system(1, means[:, 1], point_b),
+        "difference": point_a - point_b,
+        "difference_ci": percentile_interval(means[:, 0] - means[:, 1]),
+        "a_better_share": float(np.mean(means[:, 0] > means[:, 1])),
         "bootstrap": settings,
     }
 
