@@ -33,6 +33,7 @@ EXPECTED = {
     "conll-xl": ({"get-encoder", "conll-xl-run", "conll-xl-report"}, {"all"}),
     "lowres-xl": ({"get-encoder", "lowres-xl-run", "lowres-xl-report"}, {"all"}),
     "languages": ({"get-encoder", "languages-table"}, {"all"}),
+    "labeller-study": ({"get-encoder", "convert-source", "labeller-study"}, {"all"}),
     "distill": ({"distill-vectors", "distill-run", "distill-report"}, {"all"}),
     "projection-eval": (
         {
@@ -123,7 +124,7 @@ def test_copied_steps_are_the_main_jobs_command_for_command() -> None:
         for step in steps:
             assert sub[step] == main[step], f"projects/{name}: {step} differs from the main job's"
     main_encoder = main["get-encoder"]
-    for name in ("conll-xl", "lowres-xl", "languages"):
+    for name in ("conll-xl", "lowres-xl", "languages", "labeller-study"):
         sub = {c["name"]: c for c in _raw(PROJECTS / name)["commands"]}["get-encoder"]
         assert (sub["script"], sub["deps"], sub["outputs"]) == (
             main_encoder["script"],
@@ -365,6 +366,24 @@ def test_languages_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
     entry = json.loads((project / "metrics/languages.json").read_text())["languages"]["yor"]
     assert entry["source"] == "en" and set(entry["scores"]) == {"cnn", "encoder"}
     assert entry["direct"]["f1"] == 1.0  # the ruler knows every toy name
+
+
+@pytest.mark.slow
+def test_labeller_study_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
+    """convert-source and labeller-study (frozen and one trained layer, one seed) on the toy data."""
+    project = _project(layout, "labeller-study")
+    tiny = {"trainable_layers": "0,1", "seeds": "0", "source_steps": 4, "eval_frequency": 2,
+            "threads": 1}  # fmt: skip
+    _run("all", project, *_vars(tiny))
+    result = json.loads((project / "metrics/labeller_study.json").read_text("utf8"))
+    assert [r["trainable_layers"] for r in result["rows"]] == [0, 1]
+    assert set(result["rows"][1]["tests"]) == {"en", "de", "es", "nl", "yor", "swa", "hau"}
+    assert result["comparisons"][0]["transfer_average"]["test_sets"] == 6
+    assert (
+        (project / "metrics/labeller_study.md")
+        .read_text("utf8")
+        .startswith("| trainable layers | seeds | dev | en |")
+    )
 
 
 @pytest.mark.slow

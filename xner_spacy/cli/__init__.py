@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     distill_commands,
     encoder_commands,
     evaluation_commands,
+    labeller_study_command,
     languages_table_command,
     package_commands,
     projection_eval_commands,

@@ -111,8 +111,11 @@ def train_unless_current(
     return True
 
 
-def run_logged(cmd: list[str], log: Path) -> None:
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+def run_logged(cmd: list[str], log: Path, threads: int | None = None) -> None:
+    """Run ``cmd`` with its output in ``log``; ``OMP_NUM_THREADS`` is ``threads``, else the
+    environment's, else 1 (the drivers run several models at once)."""
+    default = os.environ.get("OMP_NUM_THREADS", "1")
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads) if threads else default}
     with log.open("w", encoding="utf8") as fh:
         code = subprocess.call(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
     if code != 0:
