@@ -77,7 +77,7 @@ def test_gold_splits_find_both_layouts(tmp_path: Path) -> None:
 def test_plan_full_and_short_variants(tmp_path: Path) -> None:
     settings = _settings(toy_conll_dir(tmp_path / "data"), tmp_path, full_variants=("encoder",))
     assert settings.sources_for("de") == ["en", "es"]  # never its own source, order kept
-    full = [(j.name, j.k, j.weighting) for j in student_jobs(settings, "encoder", "de")]
+    full = [(j.name, j.k, j.weighting) for j in student_jobs(settings, "encoder", "de", 0)]
     assert full == [
         ("de/hard_k1", 1, None),
         ("de/soft_k1", 1, None),
@@ -85,7 +85,7 @@ def test_plan_full_and_short_variants(tmp_path: Path) -> None:
         ("de/soft_k2_similarity", 2, "similarity"),
         ("de/soft_k2_langid", 2, "langid"),
     ]
-    short = [(j.name, j.k, j.weighting) for j in student_jobs(settings, "cnn", "de")]
+    short = [(j.name, j.k, j.weighting) for j in student_jobs(settings, "cnn", "de", 0)]
     assert short == [("de/soft_k1", 1, None), ("de/soft_k2_uniform", 2, "uniform")]
 
 
@@ -95,11 +95,12 @@ def test_trainable_layers_reach_the_encoder_jobs_and_their_own_folders(tmp_path:
     root = toy_conll_dir(tmp_path / "data")
     frozen = _settings(root, tmp_path)
     tuned = _settings(root, tmp_path, trainable_layers=2)
-    job = teacher_job("encoder", "en")
-    assert model_dir(frozen, job).parent.name == "encoder"
-    assert model_dir(tuned, job).parent.name == "encoder-t2"
+    job = teacher_job("encoder", "en", 1)
+    assert model_dir(frozen, job).relative_to(frozen.output_dir).parts[1:3] == ("encoder", "seed1")
+    assert model_dir(tuned, job).relative_to(tuned.output_dir).parts[1:3] == ("encoder-t2", "seed1")
     cfg = job_config(tuned, job)
     assert cfg["components"]["xner_encoder"]["trainable_layers"] == 2
+    assert cfg["system"]["seed"] == 1
     assert job_config(frozen, job)["components"]["xner_encoder"]["trainable_layers"] == 0
 
 
@@ -286,3 +287,92 @@ def test_a_config_may_list_languages_whose_data_is_missing_if_the_run_does_not_u
     assert set(BenchmarkSettings.from_config(section).languages) == {"en", "de"}
     with pytest.raises(FileNotFoundError, match="missing"):
         BenchmarkSettings.from_config({**section, "sources": "en,fr"})
+
+
+def _fake_training(calls: list[int]) -> object:
+    """Stands in for ``spacy train``: an entity ruler that knows PER and LOC names under seed 0
+    and only PER names under other seeds (so seeds differ), saved as ``model-best``."""
+    from toy_data import NAMES
+
+    def run_logged(cmd: list[str], log: Path) -> None:
+        seed = int(spacy.util.load_config(cmd[4])["system"]["seed"])
+        calls.append(seed)
+        kept = {"PER", "LOC"} if seed == 0 else {"PER"}
+        nlp = spacy.blank("xx")
+        ruler = nlp.add_pipe("entity_ruler")
+        ruler.add_patterns([{"label": lab, "pattern": n} for n, lab in NAMES if lab in kept])
+        nlp.to_disk(Path(cmd[cmd.index("--output") + 1]) / "model-best")
+
+    return run_logged
+
+
+@pytest.mark.parametrize("align_per_seed", [False, True])
+def test_seeds_train_every_model_once_per_seed_and_a_rerun_trains_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, align_per_seed: bool
+) -> None:
+    """Two seeds: two models per row (seed folders, system.seed), per-seed F1, mean, sd, the
+    interval and the claims; translate-train's alignment shared or drawn per seed."""
+    import statistics
+
+    from xner_spacy.experiments import crosslingual
+
+    calls: list[int] = []
+    monkeypatch.setattr(crosslingual, "run_logged", _fake_training(calls))
+    root = toy_conll_dir(tmp_path / "data")
+    settings = _settings(
+        root, tmp_path, variants=("cnn",), full_variants=("cnn",), weightings=("uniform",),
+        seeds=(0, 1), align_per_seed=align_per_seed, bootstrap=200, ntrex_dir=root / "ntrex128",
+        configs_dir=REPO / "configs", projection_config=REPO / "configs/projection.cfg",
+        targets=["de"],
+    )  # fmt: skip
+    result = crosslingual.run_benchmark(settings)
+    # per seed: teachers en, es; hard k1, soft k1, soft k2; translate-train; soft+tt
+    assert sorted(calls) == [0] * 7 + [1] * 7 and calls[:7] == [0] * 7  # seed by seed
+    assert set(result["seed_seconds"]) == {"0", "1"}
+    methods = sorted((r["method"], r["k"], r["sources"][0]) for r in result["rows"])
+    assert methods == [("direct", 1, "en"), ("direct", 1, "es"), ("hard", 1, "en"),
+                       ("soft", 1, "en"), ("soft", 2, "en"), ("soft+tt", 3, "en"),
+                       ("translate-train", 1, "en")]  # fmt: skip
+    for row in result["rows"]:
+        assert row["seeds"] == [0, 1]
+        assert all(f"/seed{s}/" in m for s, m in zip((0, 1), row["models"], strict=True))
+        assert set(row["scores"]) == {"in_domain", "shift:germeval2014/de.txt"}
+        for name, scores in row["scores"].items():
+            per_seed = scores["f1_per_seed"]
+            assert len(per_seed) == 2 and per_seed[0] > per_seed[1]  # seed 0 knows LOC too
+            assert scores["f1_mean"] == pytest.approx(statistics.mean(per_seed), abs=1e-4)
+            assert scores["f1_sd"] == pytest.approx(statistics.stdev(per_seed), abs=1e-4)
+            low, high = scores["f1_ci"]
+            assert low <= scores["f1_mean"] <= high
+            assert all(Path(p).is_file() for p in row["counts"][name])
+    teacher = Path(next(r for r in result["rows"] if r["method"] == "direct")["models"][1])
+    assert spacy.util.load_config(teacher.parent / "config.cfg")["system"]["seed"] == 1
+    # translate-train: labels (first seed's teacher) shared; the alignment shared or per seed
+    tt = settings.corpus_dir / "de/translate_train_cnn"
+    assert (tt / "labelled.jsonl").is_file()
+    silver = {
+        s: spacy.util.load_config(
+            Path(next(r for r in result["rows"] if r["method"] == "translate-train")["models"][s])
+            .parent / "config.cfg"
+        )["paths"]["train"]
+        for s in (0, 1)
+    }  # fmt: skip
+    if align_per_seed:
+        assert silver == {s: str(tt / f"seed{s}/train.spacy") for s in (0, 1)}
+        assert not (tt / "aligned.jsonl").exists()
+        assert all((tt / f"seed{s}/aligned.jsonl").is_file() for s in (0, 1))
+    else:
+        assert silver == {0: str(tt / "train.spacy"), 1: str(tt / "train.spacy")}
+        assert (tt / "aligned.jsonl").is_file() and not (tt / "seed0").exists()
+    claims = {(c["claim"], c["domain"], c["target"]) for c in result["comparisons"]}
+    assert claims == {
+        (claim, domain, "de")
+        for claim in ("soft k=1 vs direct", "k=2 vs k=1", "soft vs hard")
+        for domain in ("in_domain", "out_of_domain")
+    }
+    assert all(c["seeds_a"] == c["seeds_b"] == 2 for c in result["comparisons"])
+    # a rerun trains nothing and gives the same rows
+    calls.clear()
+    again = crosslingual.run_benchmark(settings)
+    assert calls == []
+    assert [r["scores"] for r in again["rows"]] == [r["scores"] for r in result["rows"]]

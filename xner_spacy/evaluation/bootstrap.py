@@ -188,6 +188,50 @@ def seed_summary(f1s: Sequence[float]) -> dict[str, Any]:
     return {"f1_mean": float(values.mean()), "f1_sd": sd}
 
 
+def seed_mean_f1(
+    systems: Sequence[Sequence[np.ndarray]], n_resamples: int, seed: int = 0
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Each system's micro F1 averaged over its seeds, on the data and on every resample.
+
+    ``systems`` holds, per system, one (sentences, labels, 3) count array per training seed, all
+    of the same test sentences and labels. Every resample draws the same sentences for every
+    model of every system. Returns the per-model F1 on the data (one array per system, its
+    seeds), the seed means on the data (systems,) and on each resample (resamples, systems).
+    """
+    if not systems or any(not runs for runs in systems):
+        raise ValueError("every system needs at least one seed's counts")
+    flat = [c for runs in systems for c in runs]
+    shapes = {c.shape for c in flat}
+    if len(shapes) != 1:
+        raise ValueError(f"every seed's counts must cover the same sentences and labels: {shapes}")
+    _settings(n_resamples, seed)
+    totals = resampled_counts(flat, n_resamples, seed)  # (N, models, labels, 3)
+    micro = prf(totals.sum(axis=2))[2]  # (N, models)
+    point = prf(np.stack([c.sum(axis=(0, 1)) for c in flat]))[2]
+    bounds = np.cumsum([0, *(len(runs) for runs in systems)])
+    per_seed = [point[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    means = np.array([p.mean() for p in per_seed])
+    resampled = np.stack(
+        [micro[:, lo:hi].mean(axis=1) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)],
+        axis=1,
+    )
+    return per_seed, means, resampled
+
+
+def seed_averaged_f1(
+    counts: Sequence[np.ndarray], n_resamples: int, seed: int = 0
+) -> dict[str, Any]:
+    """One system's per-seed F1, their mean and sd, and the 95 % interval of the seed mean
+    (``f1_ci``: test sentences resampled, the same draw for every seed's model)."""
+    per_seed, _, resampled = seed_mean_f1([counts], n_resamples, seed)
+    values = [float(v) for v in per_seed[0]]
+    return seed_summary(values) | {
+        "f1_per_seed": values,
+        "f1_ci": percentile_interval(resampled[:, 0]),
+        "bootstrap": _settings(n_resamples, seed),
+    }
+
+
 def seed_averaged_difference(
     counts_a: Sequence[np.ndarray],
     counts_b: Sequence[np.ndarray],
@@ -205,19 +249,12 @@ def seed_averaged_difference(
     """
     if not counts_a or not counts_b:
         raise ValueError("both systems need at least one seed's counts")
-    shapes = {c.shape for c in (*counts_a, *counts_b)}
-    if len(shapes) != 1:
-        raise ValueError(f"every seed's counts must cover the same sentences and labels: {shapes}")
     settings = _settings(n_resamples, seed)
-    systems = [*counts_a, *counts_b]
-    totals = resampled_counts(systems, n_resamples, seed)  # (N, systems, labels, 3)
-    micro = prf(totals.sum(axis=2))[2]  # (N, systems)
-    n_a = len(counts_a)
-    mean_a, mean_b = micro[:, :n_a].mean(axis=1), micro[:, n_a:].mean(axis=1)
-    point = prf(np.stack([c.sum(axis=(0, 1)) for c in systems]))[2]
-    per_a, per_b = [float(v) for v in point[:n_a]], [float(v) for v in point[n_a:]]
+    per_seed, _, resampled = seed_mean_f1([counts_a, counts_b], n_resamples, seed)
+    mean_a, mean_b = resampled[:, 0], resampled[:, 1]
+    per_a, per_b = [float(v) for v in per_seed[0]], [float(v) for v in per_seed[1]]
     return {
-        "seeds_a": n_a,
+        "seeds_a": len(counts_a),
         "seeds_b": len(counts_b),
         "f1_a": seed_summary(per_a) | {"per_seed": per_a, "f1_ci": percentile_interval(mean_a)},
         "f1_b": seed_summary(per_b) | {"per_seed": per_b, "f1_ci": percentile_interval(mean_b)},
