@@ -231,7 +231,9 @@ def test_the_shipped_benchmark_configs_read_into_settings_with_overrides(tmp_pat
     )
     settings = BenchmarkSettings.from_config(cfg["benchmark"])
     assert settings.targets == ["de"] and settings.sources == ["en", "de", "es", "nl"]
-    assert settings.variants == ("encoder", "cnn", "cnn-floret") and settings.jobs == 1
+    assert settings.variants == ("encoder", "cnn") and settings.jobs == 1
+    assert settings.seeds == (0, 1, 2) and settings.data_seed == 0
+    assert not settings.align_per_seed and settings.bootstrap == 1000
     assert settings.languages["en"].dev.name == "eng.testa"
     assert settings.shift == {"de": [root / "germeval2014/de.txt"]}  # es: not a target
     assert settings.ntrex_dir == root / "ntrex128" and settings.max_sources == 3
@@ -239,6 +241,13 @@ def test_the_shipped_benchmark_configs_read_into_settings_with_overrides(tmp_pat
     assert set(lowres["benchmark"]) - {"languages", "shift_patterns"} <= {
         f.name for f in fields(BenchmarkSettings)
     }
+    assert lowres["benchmark"]["targets"] == ["yor", "swa", "hau", "ibo", "kin", "zul"]
+    one = load_config(
+        REPO / "projects/conll-xl/configs/conll_xl.cfg",
+        overrides={"paths.data": str(root), "benchmark.targets": "de", "benchmark.seeds": 4},
+        interpolate=True,
+    )
+    assert BenchmarkSettings.from_config(one["benchmark"]).seeds == (4,)
 
 
 @pytest.mark.parametrize(
@@ -248,6 +257,9 @@ def test_the_shipped_benchmark_configs_read_into_settings_with_overrides(tmp_pat
         ({"shift_patterns": ["no-placeholder.txt"]}, "has no {lang}"),
         ({"shift": {"de": "missing.txt"}}, "no such file missing.txt"),
         ({"teacher_steps": "many"}, "teacher_steps must be int"),
+        ({"seed": 1}, "seed is now two settings: data_seed"),
+        ({"seeds": "0,x"}, "seeds must be integers"),
+        ({"seeds": "1,1"}, "seeds must be distinct"),
     ],
 )
 def test_config_errors_name_the_setting(
@@ -364,6 +376,9 @@ def test_seeds_train_every_model_once_per_seed_and_a_rerun_trains_none(
         )["paths"]["train"]
         for s in (0, 1)
     }  # fmt: skip
+    tt_model = next(r for r in result["rows"] if r["method"] == "translate-train")["models"][0]
+    own = Path(tt_model).parent.name == "translate_train_own_alignment"  # beside the shared one's
+    assert own == align_per_seed
     if align_per_seed:
         assert silver == {s: str(tt / f"seed{s}/train.spacy") for s in (0, 1)}
         assert not (tt / "aligned.jsonl").exists()

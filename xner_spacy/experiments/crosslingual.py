@@ -55,7 +55,6 @@ import logging
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -67,11 +66,11 @@ from .crosslingual_data import (
     build_language,
     build_vectors,
     encode_all,
-    test_files,
+    variant_folder,
 )
 from .crosslingual_scores import evaluate, seed_row
+from .crosslingual_translate import build_translate_train, has_ntrex, tt_silver_dir
 from .job_running import (
-    cached_step,
     map_jobs,
     run_logged,
     train_unless_current,
@@ -107,13 +106,6 @@ def _base_config(settings: BenchmarkSettings, variant: str) -> Path:
     return settings.configs_dir / name
 
 
-def variant_folder(settings: BenchmarkSettings, variant: str) -> str:
-    """The folder name of a variant; trained top layers get their own (``encoder-t2``)."""
-    if variant == "encoder" and settings.trainable_layers:
-        return f"encoder-t{settings.trainable_layers}"
-    return variant
-
-
 def model_dir(settings: BenchmarkSettings, job: Job) -> Path:
     """Where a job's model goes: ``training/<variant folder>/seed<S>/<name>``."""
     folder = variant_folder(settings, job.variant)
@@ -127,17 +119,24 @@ def teacher_job(variant: str, source: str, seed: int) -> Job:
 TT = "translate-train"
 
 
-def tt_job(variant: str, target: str, source: str, seed: int) -> Job:
-    """The student trained on projected NTREX-128 silver data of ``source`` → ``target``."""
-    return Job(f"{target}/translate_train", variant, TT, target, [source], seed)
+def _alignment_suffix(settings: BenchmarkSettings) -> str:
+    """With ``align_per_seed`` the translate-train and ``soft+tt`` students get names of their
+    own, so the models of both alignment settings keep their folders side by side."""
+    return "_own_alignment" if settings.align_per_seed else ""
+
+
+def tt_job(settings: BenchmarkSettings, variant: str, target: str, seed: int) -> Job:
+    """The student trained on projected NTREX-128 silver data of the first source → ``target``."""
+    source = settings.sources_for(target)[0]
+    name = f"{target}/translate_train{_alignment_suffix(settings)}"
+    return Job(name, variant, TT, target, [source], seed)
 
 
 def _teacher_block(settings: BenchmarkSettings, job: Job, source: str) -> dict[str, Any]:
     """The teacher ``source`` of student ``job``: a teacher of the same seed and variant."""
     if source == TT:
         assert job.target is not None
-        first = settings.sources_for(job.target)[0]
-        teacher = tt_job(job.variant, job.target, first, job.seed)
+        teacher = tt_job(settings, job.variant, job.target, job.seed)
     else:
         teacher = teacher_job(job.variant, source, job.seed)
     from ..distill.teachers import teacher_block
@@ -161,95 +160,6 @@ def student_jobs(settings: BenchmarkSettings, variant: str, target: str, seed: i
             name = f"{target}/soft_k{k}_{weighting}"
             jobs.append(Job(name, variant, "soft", target, sources[:k], seed, weighting))
     return jobs
-
-
-def _tt_dir(settings: BenchmarkSettings, variant: str, target: str) -> Path:
-    """The translate-train data of a target and variant shared by every seed."""
-    return settings.corpus_dir / target / f"translate_train_{variant_folder(settings, variant)}"
-
-
-def tt_silver_dir(settings: BenchmarkSettings, variant: str, target: str, seed: int) -> Path:
-    """Where seed ``seed``'s translate-train student finds its silver data: the shared folder,
-    or with ``align_per_seed`` a folder of the seed's own alignment."""
-    shared = _tt_dir(settings, variant, target)
-    return shared / f"seed{seed}" if settings.align_per_seed else shared
-
-
-def has_ntrex(settings: BenchmarkSettings, target: str) -> bool:
-    """Whether NTREX-128 has both the first source of ``target`` and ``target``."""
-    from ..language_codes import to_iso3
-
-    if settings.ntrex_dir is None:
-        return False
-    langs = (settings.sources_for(target)[0], target)
-    return all((settings.ntrex_dir / f"{to_iso3(lang)}.txt").is_file() for lang in langs)
-
-
-class _PipelineLabeller:
-    """Entities of any spaCy pipeline that sets ``doc.ents`` (here: a student teacher)."""
-
-    def __init__(self, model: Path) -> None:
-        self.model = model
-        self._nlp: Any = None
-
-    def label(self, sentences: Iterable[Sequence[str]]) -> Any:
-        import spacy
-
-        from ..labelling.spacy_labeller import predict_entities
-
-        if self._nlp is None:
-            self._nlp = spacy.load(self.model)
-        return predict_entities(self._nlp, (list(s) for s in sentences))
-
-
-def build_translate_train(
-    settings: BenchmarkSettings, variant: str, target: str, seed: int
-) -> dict[str, Any]:
-    """NTREX-128 first source → target: label, align, project, convert (resumable steps).
-
-    Test sentences of the target (in-domain and shift files) are removed from the pairs. The
-    pairs and their labels (by the first seed's teacher) are shared by every seed; the
-    alignment and what follows it are too, unless ``align_per_seed`` (then ``seed`` draws its
-    own, in :func:`tt_silver_dir`). Returns the steps' counts.
-    """
-    from spacy.util import load_config
-
-    from ..registry import resolve_section
-    from ..runner.batch_steps import align_records, convert_records, label_records, project_records
-    from ..runner.multisource_steps import prepare_ntrex
-
-    assert settings.ntrex_dir is not None
-    source = settings.sources_for(target)[0]
-    folder = _tt_dir(settings, variant, target)
-    folder.mkdir(parents=True, exist_ok=True)
-    log: dict[str, Any] = {"source": source}
-    pairs, labelled = folder / "pairs.jsonl", folder / "labelled.jsonl"
-    exclude = list(test_files(settings, target).values())
-    prepare = partial(
-        prepare_ntrex, settings.ntrex_dir.parent, source, target, pairs, exclude=exclude
-    )
-    ran = cached_step(pairs, "prepare", prepare, log, {"exclude": exclude})
-    first = teacher_job(variant, source, settings.seeds[0])
-    teacher = model_dir(settings, first) / "model-best"
-    label = partial(label_records, pairs, labelled, _PipelineLabeller(teacher))
-    ran = cached_step(
-        labelled, "label", label, log, {"teacher": teacher}, force=ran, models=[teacher]
-    )
-    silver = tt_silver_dir(settings, variant, target, seed)
-    silver.mkdir(parents=True, exist_ok=True)
-    aligned, projected = silver / "aligned.jsonl", silver / "projected.jsonl"
-    cfg = load_config(settings.projection_config, interpolate=True)
-    aligner, projector = resolve_section(cfg, "aligner"), resolve_section(cfg, "projector")
-    align = partial(align_records, labelled, aligned, aligner)
-    configs = [settings.projection_config]
-    draw = {"draw": f"seed{seed}" if settings.align_per_seed else "shared"}
-    ran = cached_step(aligned, "align", align, log, draw, force=ran, configs=configs)
-    project = partial(project_records, aligned, projected, projector)
-    ran = cached_step(projected, "project", project, log, force=ran, configs=configs)
-    convert = partial(convert_records, projected, silver)
-    cached_step(silver / "train.spacy", "convert", convert, log, force=ran)
-    log["silver"] = str(silver)
-    return log
 
 
 def estimate_weights(settings: BenchmarkSettings, job: Job) -> dict[str, float]:
@@ -411,12 +321,14 @@ def _run_seed(
         for job, s in zip(jobs, seconds, strict=True):
             found.score(job, target, job.method, s)
         if variant in settings.full_variants and has_ntrex(settings, target):
-            log = build_translate_train(settings, variant, target, seed)
+            first = teacher_job(variant, settings.sources_for(target)[0], settings.seeds[0])
+            labeller = model_dir(settings, first) / "model-best"
+            log = build_translate_train(settings, variant, target, seed, labeller)
             result.setdefault("translate_train", {})[f"{variant}:{target}:seed{seed}"] = log
-            tt = tt_job(variant, target, settings.sources_for(target)[0], seed)
+            tt = tt_job(settings, variant, target, seed)
             found.score(tt, target, TT, train(settings, tt))
             sources = [*settings.sources_for(target), TT]
-            name = f"{target}/soft_k{len(sources)}_tt_uniform"
+            name = f"{target}/soft_k{len(sources)}_tt_uniform{_alignment_suffix(settings)}"
             both = Job(name, variant, "soft+tt", target, sources, seed, "uniform")
             both.weights = estimate_weights(settings, both)
             found.score(both, target, both.method, train(settings, both))

@@ -188,6 +188,13 @@ class BenchmarkSettings:
         return self.output_dir / "feature_cache"
 
 
+def variant_folder(settings: BenchmarkSettings, variant: str) -> str:
+    """The folder name of a variant; trained top layers get their own (``encoder-t2``)."""
+    if variant == "encoder" and settings.trainable_layers:
+        return f"encoder-t{settings.trainable_layers}"
+    return variant
+
+
 def words_key(words: Sequence[str]) -> str:
     """The identity of a sentence for leakage checks: its words, NFC, case kept."""
     from ..text import nfc
