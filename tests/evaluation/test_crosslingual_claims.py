@@ -127,6 +127,9 @@ def test_compare_runs_pairs_rows_of_the_same_name(tmp_path: Path) -> None:
     assert all(e["difference"] == 0 and not e["finding"] for e in same)  # identical draws
     with pytest.raises(ValueError, match="no row in common"):
         compare_runs(run_a, {"targets": [], "rows": []}, 10, seed=0)
+    old = {**run_b, "rows": [{k: v for k, v in r.items() if k != "counts"} for r in run_b["rows"]]}
+    with pytest.raises(ValueError, match="result B has rows without per-sentence counts"):
+        compare_runs(run_a, old, 10, seed=0)
 
 
 def test_crosslingual_compare_at_the_cli(tmp_path: Path) -> None:

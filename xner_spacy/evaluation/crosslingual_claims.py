@@ -172,6 +172,9 @@ def compare_runs(
     def key(row: Mapping[str, Any]) -> tuple[Any, ...]:
         return row["variant"], method_label(row), tuple(row["sources"])
 
+    for name, found in (("A", result_a), ("B", result_b)):
+        if any("counts" not in r for r in found["rows"]):
+            raise ValueError(f"result {name} has rows without per-sentence counts: rerun it")
     by_key_b = {(*key(r), r["target"]): r for r in result_b["rows"]}
     groups: dict[tuple[Any, ...], dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]]] = {}
     for row in result_a["rows"]:
