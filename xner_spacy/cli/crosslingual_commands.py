@@ -28,7 +28,8 @@ def crosslingual_cmd(
     ),
     output: Path = typer.Option(..., help="Result JSON (for xner crosslingual-report)"),
 ) -> None:
-    """Direct transfer, hard- and soft-label students, multi-source students for k = 1..K.
+    """Direct transfer, hard- and soft-label students, multi-source students for k = 1..K,
+    each trained once per seed of ``seeds``; rows with mean ± sd and intervals, paired claims.
 
     The settings and their defaults are those of
     :class:`~xner_spacy.experiments.crosslingual_data.BenchmarkSettings`; the config names
