@@ -344,7 +344,7 @@ def test_lowres_xl_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
     tiny = {"lr_targets": "yor", "lr_sources": "en,de", "lr_variants": "cnn",
             "lr_weightings": "uniform", "xl_teacher_steps": 10, "xl_student_steps": 10,
             "xl_eval_frequency": 5, "xl_train_limit": 60, "xl_text_limit": 60,
-            "xl_jobs": 1}  # fmt: skip
+            "xl_jobs": 1, "xl_seeds": 0}  # fmt: skip
     _run("all", project, *_vars(tiny))
     for out in _outputs(project, "lowres-xl-run") + _outputs(project, "lowres-xl-report"):
         assert out.exists(), out
@@ -352,6 +352,7 @@ def test_lowres_xl_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
     rows = result["rows"]
     assert {(r["variant"], r["method"]) for r in rows} >= {("cnn", "direct"), ("cnn", "soft")}
     assert all(set(r["scores"]) == {"in_domain", "shift:yor/test.txt"} for r in rows)  # WikiANN
+    assert all(r["seeds"] == [0] for r in rows)
 
 
 @pytest.mark.slow
@@ -370,7 +371,7 @@ def test_languages_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
 
 @pytest.mark.slow
 def test_labeller_study_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
-    """convert-source and labeller-study (frozen and one trained layer, one seed) on the toy data."""
+    """convert-source and labeller-study (frozen and one trained layer, one seed), toy data."""
     project = _project(layout, "labeller-study")
     tiny = {"trainable_layers": "0,1", "seeds": "0", "source_steps": 4, "eval_frequency": 2,
             "threads": 1}  # fmt: skip

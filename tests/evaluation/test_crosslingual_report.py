@@ -89,3 +89,50 @@ def test_report_refuses_other_json(tmp_path: Path) -> None:
     path.write_text("{}", "utf8")
     with pytest.raises(ValueError, match="not an xner crosslingual result"):
         report([path])
+
+
+def _seeded(f1s: list[float], ci: list[float]) -> dict:
+    return {"f1_mean": sum(f1s) / len(f1s), "f1_per_seed": f1s, "f1_ci": ci,
+            "per_label": {"PER": f1s[0]}}  # fmt: skip
+
+
+def test_seeded_rows_show_mean_sd_intervals_and_claims(tmp_path: Path) -> None:
+    """Two seeds: cells are mean ± sd (the average's sd over the per-seed averages), the
+    intervals get a table, the result's claims a section."""
+    pytest.importorskip("matplotlib")
+    result = _result()
+    rows = [r for r in result["rows"] if r["method"] == "direct" and r["sources"] == ["en"]]
+    rows[0]["scores"] = {
+        "in_domain": _seeded([0.58, 0.62], [0.57, 0.63]),
+        "shift:germeval2014/de.txt": _seeded([0.40, 0.44], [0.39, 0.45]),
+    }
+    rows[1]["scores"] = {"in_domain": _seeded([0.70, 0.70], [0.69, 0.71])}
+    result["rows"] = rows
+    result["seed_seconds"] = {"0": 10.0, "1": 12.0}
+    result["settings"] = {"bootstrap": {"n": 1000, "seed": 0}}
+    result["comparisons"] = [
+        {"variant": "encoder", "claim": "soft k=1 vs direct", "a": "soft k=1", "b": "direct",
+         "domain": "in_domain", "target": "avg", "targets": ["de", "es"], "f1_a": 0.64,
+         "f1_b": 0.60, "difference": 0.04, "difference_ci": [0.01, 0.07],
+         "a_better_share": 0.99, "finding": True, "seeds_a": 2, "seeds_b": 2},
+    ]  # fmt: skip
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result), "utf8")
+    table = report([path], plot_path=tmp_path / "f1.png")
+    (entry,) = table["rows"]
+    assert entry["seeds"] == 2 and entry["in_domain"]["avg"] == pytest.approx(0.65)
+    assert entry["in_domain_sd"]["avg"] == pytest.approx(0.01414, abs=1e-4)  # sd of 0.64, 0.66
+    assert entry["in_domain_sd"]["es"] == 0.0
+    md = table["markdown"]
+    assert "mean ± sd over 2 training seeds" in md
+    row = (
+        "| encoder | direct (en) | 60.0 ± 2.8 | 70.0 ± 0.0 | 65.0 ± 1.4 "
+        "| 42.0 ± 2.8 | 42.0 ± 2.8 | 18.0 |"
+    )
+    assert row in md
+    assert "| encoder | direct (en) | [57.0, 63.0] | [69.0, 71.0] | [39.0, 45.0] |" in md
+    claim = ("| encoder | soft k=1 vs direct | soft k=1 | direct | in | avg | 64.0 | 60.0 | +4.0 "
+             "| [+1.0, +7.0] | 99 % | 2/2 | **yes** |")  # fmt: skip
+    assert claim in md and "1000 resamples" in md
+    assert "seed 0 10 s, seed 1 12 s" in md
+    assert (tmp_path / "f1.png").stat().st_size > 1000

@@ -188,30 +188,48 @@ def seed_summary(f1s: Sequence[float]) -> dict[str, Any]:
     return {"f1_mean": float(values.mean()), "f1_sd": sd}
 
 
-def seed_resamples(
+def seed_mean_f1(
     systems: Sequence[Sequence[np.ndarray]], n_resamples: int, seed: int = 0
-) -> np.ndarray:
-    """Mean-over-seeds micro F1 of each system in each resample: (resamples, systems).
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Each system's micro F1 averaged over its seeds, on the data and on every resample.
 
-    ``systems`` holds, per system, one (sentences, labels, 3) count array per training seed,
-    all of the same test sentences; every resample draws the same sentences for every model.
+    ``systems`` holds, per system, one (sentences, labels, 3) count array per training seed, all
+    of the same test sentences and labels. Every resample draws the same sentences for every
+    model of every system. Returns the per-model F1 on the data (one array per system, its
+    seeds), the seed means on the data (systems,) and on each resample (resamples, systems).
     """
     if not systems or any(not runs for runs in systems):
         raise ValueError("every system needs at least one seed's counts")
-    shapes = {c.shape for runs in systems for c in runs}
+    flat = [c for runs in systems for c in runs]
+    shapes = {c.shape for c in flat}
     if len(shapes) != 1:
         raise ValueError(f"every seed's counts must cover the same sentences and labels: {shapes}")
     _settings(n_resamples, seed)
-    flat = [c for runs in systems for c in runs]
-    micro = prf(resampled_counts(flat, n_resamples, seed).sum(axis=2))[2]  # (N, models)
+    totals = resampled_counts(flat, n_resamples, seed)  # (N, models, labels, 3)
+    micro = prf(totals.sum(axis=2))[2]  # (N, models)
+    point = prf(np.stack([c.sum(axis=(0, 1)) for c in flat]))[2]
     bounds = np.cumsum([0, *(len(runs) for runs in systems)])
-    return np.stack(
-        [micro[:, a:b].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)], axis=1
+    per_seed = [point[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    means = np.array([p.mean() for p in per_seed])
+    resampled = np.stack(
+        [micro[:, lo:hi].mean(axis=1) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)],
+        axis=1,
     )
+    return per_seed, means, resampled
 
 
-def _per_seed(runs: Sequence[np.ndarray]) -> list[float]:
-    return [float(v) for v in prf(np.stack([c.sum(axis=(0, 1)) for c in runs]))[2]]
+def seed_averaged_f1(
+    counts: Sequence[np.ndarray], n_resamples: int, seed: int = 0
+) -> dict[str, Any]:
+    """One system's per-seed F1, their mean and sd, and the 95 % interval of the seed mean
+    (``f1_ci``: test sentences resampled, the same draw for every seed's model)."""
+    per_seed, _, resampled = seed_mean_f1([counts], n_resamples, seed)
+    values = [float(v) for v in per_seed[0]]
+    return seed_summary(values) | {
+        "f1_per_seed": values,
+        "f1_ci": percentile_interval(resampled[:, 0]),
+        "bootstrap": _settings(n_resamples, seed),
+    }
 
 
 def seed_averaged_difference(
@@ -247,19 +265,17 @@ def averaged_difference(
     if not tests:
         raise ValueError("no test set to compare on")
     settings = _settings(n_resamples, seed)
-    means = np.mean(
-        [seed_resamples([a, b], n_resamples, seed + i) for i, (a, b) in enumerate(tests)], axis=0
-    )  # (N, 2)
-    point_a = float(np.mean([np.mean(_per_seed(a)) for a, _ in tests]))
-    point_b = float(np.mean([np.mean(_per_seed(b)) for _, b in tests]))
+    found = [seed_mean_f1([a, b], n_resamples, seed + i) for i, (a, b) in enumerate(tests)]
+    means = np.mean([resampled for _, _, resampled in found], axis=0)  # (N, 2)
+    point_a, point_b = (float(np.mean([m[side] for _, m, _ in found])) for side in (0, 1))
 
     def system(side: int, resampled: np.ndarray, point: float) -> dict[str, Any]:
         """F1 mean (and, on one test set, sd and per-seed F1) with its interval."""
-        found: dict[str, Any] = {"f1_mean": point}
+        summary: dict[str, Any] = {"f1_mean": point}
         if len(tests) == 1:
-            per_seed = _per_seed(tests[0][side])
-            found = seed_summary(per_seed) | {"per_seed": per_seed}
-        return found | {"f1_ci": percentile_interval(resampled)}
+            per_seed = [float(v) for v in found[0][0][side]]
+            summary = seed_summary(per_seed) | {"per_seed": per_seed}
+        return summary | {"f1_ci": percentile_interval(resampled)}
 
     return {
         "seeds_a": len(tests[0][0]),

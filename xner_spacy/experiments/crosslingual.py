@@ -35,33 +35,42 @@ in the result). With the ``encoder`` variant the encoder's features of every sen
 computed once (step ``encode``) into a disk cache that all trainings and evaluations read.
 Everything is resumable (a model with ``model-best`` is not retrained; a data step whose output
 and parameters exist is skipped) and every step's seconds are logged and stored.
+
+**Seeds.** Every teacher, student and translate-train model is trained once per seed of
+``seeds`` (``system.seed``), under ``training/<variant>/seed<S>/``, one seed after the other,
+so an interrupted run resumes seed by seed; each seed's wall time is logged and stored. What
+does not depend on the training seed is made once and shared: the data samples (``data_seed``),
+the encoder's feature cache, the floret vectors and the translate-train silver data. That
+silver data is labelled by the first seed's teacher; eflomal takes no seed (it seeds itself from
+``/dev/urandom``), so with ``align_per_seed = false`` (the default) one alignment is made, cached
+and shared by every seed, and the spread over seeds is the training's alone; with ``true`` each
+seed draws its own alignment, hence its own silver data, and the spread includes the alignment's.
+A row of the result holds every seed's model and scores (:mod:`.crosslingual_scores`), and the
+result's ``comparisons`` the paired claims (:mod:`xner_spacy.evaluation.crosslingual_claims`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..io.atomic import atomic_write
-from ..runner.step_fingerprints import model_identity
+from ..evaluation.crosslingual_claims import benchmark_claims
 from .crosslingual_data import (
     BenchmarkSettings,
     build_language,
     build_vectors,
     encode_all,
-    eval_files,
-    read_gold,
-    test_files,
+    variant_folder,
 )
+from .crosslingual_scores import evaluate, seed_row
+from .crosslingual_translate import build_translate_train, has_ntrex, tt_silver_dir
 from .job_running import (
-    cached_step,
     map_jobs,
     run_logged,
     train_unless_current,
@@ -83,6 +92,7 @@ class Job:
     method: str
     target: str | None
     sources: list[str]
+    seed: int
     weighting: str | None = None
     weights: dict[str, float] | None = None
 
@@ -97,125 +107,59 @@ def _base_config(settings: BenchmarkSettings, variant: str) -> Path:
 
 
 def model_dir(settings: BenchmarkSettings, job: Job) -> Path:
-    """Where a job's model goes; trained top layers get a folder of their own (``encoder-t2``)."""
-    variant = job.variant
-    if variant == "encoder" and settings.trainable_layers:
-        variant = f"encoder-t{settings.trainable_layers}"
-    return settings.output_dir / "training" / variant / job.name
+    """Where a job's model goes: ``training/<variant folder>/seed<S>/<name>``."""
+    folder = variant_folder(settings, job.variant)
+    return settings.output_dir / "training" / folder / f"seed{job.seed}" / job.name
 
 
-def teacher_job(variant: str, source: str) -> Job:
-    return Job(f"teacher_{source}", variant, "teacher", None, [source])
+def teacher_job(variant: str, source: str, seed: int) -> Job:
+    return Job(f"teacher_{source}", variant, "teacher", None, [source], seed)
 
 
 TT = "translate-train"
 
 
-def tt_job(variant: str, target: str, source: str) -> Job:
-    """The student trained on projected NTREX-128 silver data of ``source`` → ``target``."""
-    return Job(f"{target}/translate_train", variant, TT, target, [source])
+def _alignment_suffix(settings: BenchmarkSettings) -> str:
+    """With ``align_per_seed`` the translate-train and ``soft+tt`` students get names of their
+    own, so the models of both alignment settings keep their folders side by side."""
+    return "_own_alignment" if settings.align_per_seed else ""
 
 
-def _teacher_block(
-    settings: BenchmarkSettings, variant: str, source: str, target: str | None = None
-) -> dict[str, Any]:
+def tt_job(settings: BenchmarkSettings, variant: str, target: str, seed: int) -> Job:
+    """The student trained on projected NTREX-128 silver data of the first source → ``target``."""
+    source = settings.sources_for(target)[0]
+    name = f"{target}/translate_train{_alignment_suffix(settings)}"
+    return Job(name, variant, TT, target, [source], seed)
+
+
+def _teacher_block(settings: BenchmarkSettings, job: Job, source: str) -> dict[str, Any]:
+    """The teacher ``source`` of student ``job``: a teacher of the same seed and variant."""
     if source == TT:
-        assert target is not None
-        job = tt_job(variant, target, settings.sources_for(target)[0])
+        assert job.target is not None
+        teacher = tt_job(settings, job.variant, job.target, job.seed)
     else:
-        job = teacher_job(variant, source)
+        teacher = teacher_job(job.variant, source, job.seed)
     from ..distill.teachers import teacher_block
 
-    return teacher_block(model_dir(settings, job) / "model-best")
+    return teacher_block(model_dir(settings, teacher) / "model-best")
 
 
-def student_jobs(settings: BenchmarkSettings, variant: str, target: str) -> list[Job]:
-    """The students of one target and variant (see the module docstring).
+def student_jobs(settings: BenchmarkSettings, variant: str, target: str, seed: int) -> list[Job]:
+    """The students of one target, variant and seed (see the module docstring).
 
     The translate-train students (:func:`tt_job` and ``soft+tt``) are planned separately.
     """
     sources = settings.sources_for(target)
     full = variant in settings.full_variants
-    jobs = [Job(f"{target}/soft_k1", variant, "soft", target, sources[:1])]
+    jobs = [Job(f"{target}/soft_k1", variant, "soft", target, sources[:1], seed)]
     if full:
-        jobs.insert(0, Job(f"{target}/hard_k1", variant, "hard", target, sources[:1]))
+        jobs.insert(0, Job(f"{target}/hard_k1", variant, "hard", target, sources[:1], seed))
     ks = range(2, len(sources) + 1) if full else [len(sources)] if len(sources) > 1 else []
     for k in ks:
         for weighting in settings.weightings if full else ("uniform",):
             name = f"{target}/soft_k{k}_{weighting}"
-            jobs.append(Job(name, variant, "soft", target, sources[:k], weighting))
+            jobs.append(Job(name, variant, "soft", target, sources[:k], seed, weighting))
     return jobs
-
-
-def _tt_dir(settings: BenchmarkSettings, variant: str, target: str) -> Path:
-    return settings.corpus_dir / target / f"translate_train_{variant}"
-
-
-def has_ntrex(settings: BenchmarkSettings, target: str) -> bool:
-    """Whether NTREX-128 has both the first source of ``target`` and ``target``."""
-    from ..language_codes import to_iso3
-
-    if settings.ntrex_dir is None:
-        return False
-    langs = (settings.sources_for(target)[0], target)
-    return all((settings.ntrex_dir / f"{to_iso3(lang)}.txt").is_file() for lang in langs)
-
-
-class _PipelineLabeller:
-    """Entities of any spaCy pipeline that sets ``doc.ents`` (here: a student teacher)."""
-
-    def __init__(self, model: Path) -> None:
-        self.model = model
-        self._nlp: Any = None
-
-    def label(self, sentences: Iterable[Sequence[str]]) -> Any:
-        import spacy
-
-        from ..labelling.spacy_labeller import predict_entities
-
-        if self._nlp is None:
-            self._nlp = spacy.load(self.model)
-        return predict_entities(self._nlp, (list(s) for s in sentences))
-
-
-def build_translate_train(settings: BenchmarkSettings, variant: str, target: str) -> dict[str, Any]:
-    """NTREX-128 first source → target: label, align, project, convert (resumable steps).
-
-    Test sentences of the target (in-domain and shift files) are removed from the pairs.
-    """
-    from spacy.util import load_config
-
-    from ..registry import resolve_section
-    from ..runner.batch_steps import align_records, convert_records, label_records, project_records
-    from ..runner.multisource_steps import prepare_ntrex
-
-    assert settings.ntrex_dir is not None
-    source = settings.sources_for(target)[0]
-    folder = _tt_dir(settings, variant, target)
-    folder.mkdir(parents=True, exist_ok=True)
-    log: dict[str, Any] = {"source": source}
-    pairs, labelled = folder / "pairs.jsonl", folder / "labelled.jsonl"
-    aligned, projected = folder / "aligned.jsonl", folder / "projected.jsonl"
-    exclude = list(test_files(settings, target).values())
-    prepare = partial(
-        prepare_ntrex, settings.ntrex_dir.parent, source, target, pairs, exclude=exclude
-    )
-    ran = cached_step(pairs, "prepare", prepare, log, {"exclude": exclude})
-    teacher = model_dir(settings, teacher_job(variant, source)) / "model-best"
-    label = partial(label_records, pairs, labelled, _PipelineLabeller(teacher))
-    ran = cached_step(
-        labelled, "label", label, log, {"teacher": teacher}, force=ran, models=[teacher]
-    )
-    cfg = load_config(settings.projection_config, interpolate=True)
-    aligner, projector = resolve_section(cfg, "aligner"), resolve_section(cfg, "projector")
-    align = partial(align_records, labelled, aligned, aligner)
-    configs = [settings.projection_config]
-    ran = cached_step(aligned, "align", align, log, force=ran, configs=configs)
-    project = partial(project_records, aligned, projected, projector)
-    ran = cached_step(projected, "project", project, log, force=ran, configs=configs)
-    convert = partial(convert_records, projected, folder)
-    cached_step(folder / "train.spacy", "convert", convert, log, force=ran)
-    return log
 
 
 def estimate_weights(settings: BenchmarkSettings, job: Job) -> dict[str, float]:
@@ -255,7 +199,7 @@ def job_config(settings: BenchmarkSettings, job: Job) -> Any:
         if job.method == "teacher"
         else settings.student_steps,
         "training.eval_frequency": settings.eval_frequency,
-        "system.seed": settings.seed,
+        "system.seed": job.seed,
     }
     if job.variant == "encoder":
         overrides["paths.encoder"] = settings.encoder
@@ -269,7 +213,8 @@ def job_config(settings: BenchmarkSettings, job: Job) -> Any:
         overrides["paths.train"] = str(settings.corpus_dir / first / "train.spacy")
     if job.method == TT:
         assert job.target is not None
-        overrides["paths.train"] = str(_tt_dir(settings, job.variant, job.target) / "train.spacy")
+        silver = tt_silver_dir(settings, job.variant, job.target, job.seed)
+        overrides["paths.train"] = str(silver / "train.spacy")
     cfg = load_config(_base_config(settings, job.variant), overrides=overrides, interpolate=False)
     if job.method not in ("teacher", TT):
         assert job.target is not None and job.weights is not None
@@ -277,7 +222,7 @@ def job_config(settings: BenchmarkSettings, job: Job) -> Any:
 
         cfg["corpora"]["train"] = teacher_corpus_block(
             settings.corpus_dir / job.target / "unlabelled.spacy",
-            {s: _teacher_block(settings, job.variant, s, job.target) for s in job.sources},
+            {s: _teacher_block(settings, job, s) for s in job.sources},
             weights=job.weights,
             cache_dir=settings.output_dir / "teacher_cache" / job.variant,
             labels=settings.labels,
@@ -316,63 +261,88 @@ def train(settings: BenchmarkSettings, job: Job) -> float:
     return seconds
 
 
-def _scores(metrics: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {k: round(float(metrics[k]), 4) for k in ("precision", "recall", "f1")}
-    out["per_label"] = {
-        lab: round(float(m["f1"]), 4) for lab, m in sorted(metrics["per_label"].items())
-    }
-    return out
+class _Rows:
+    """Each row's runs, one per seed, in the order the first seed scores them."""
+
+    def __init__(self, settings: BenchmarkSettings) -> None:
+        self.settings = settings
+        self.found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+
+    def score(self, job: Job, lang: str, method: str, seconds: float) -> None:
+        """Score ``job``'s model on ``lang`` and keep it as the run of its seed."""
+        folder = model_dir(self.settings, job)
+        saved = folder / "train_seconds.txt"
+        train_s = float(saved.read_text()) if saved.is_file() else round(seconds, 1)
+        info = {
+            "variant": job.variant,
+            "target": lang,
+            "method": method,
+            "k": job.k,
+            "sources": job.sources,
+            "weighting": job.weighting,
+            "weights": job.weights,
+        }
+        entry = self.found.setdefault((job.variant, lang, method, job.name), {"info": info})
+        run = {"seed": job.seed, "model": str(folder / "model-best"), "train_seconds": train_s}
+        entry.setdefault("runs", []).append(
+            run | evaluate(self.settings, folder / "model-best", lang)
+        )
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [seed_row(self.settings, e["info"], e["runs"]) for e in self.found.values()]
 
 
-def evaluate(settings: BenchmarkSettings, model: Path, lang: str) -> dict[str, Any]:
-    """Scores of ``model`` on every test file of ``lang`` (cached next to the model)."""
-    cache = model.parent / f"scores_{lang}.json"
-    files = {name: str(path) for name, path in eval_files(settings, lang).items()}
-    identity = json.loads(json.dumps(model_identity(model)))  # a retrained model: new scores
-    if cache.is_file():
-        saved = json.loads(cache.read_text(encoding="utf8"))
-        if saved.get("files") == files and saved.get("model") == identity:
-            return dict(saved["scores"])
-    import spacy
-
-    from ..evaluation.pipeline_scores import evaluate_pipeline
-
-    nlp = spacy.load(model)
-    scores = {}
-    for name, path in eval_files(settings, lang).items():
-        gold = [(s.words, s.ents) for s in read_gold(path, settings)]
-        scores[name] = _scores(evaluate_pipeline(nlp, gold, settings.labels))
-    with atomic_write(cache) as fh:
-        fh.write(json.dumps({"files": files, "model": identity, "scores": scores}) + "\n")
-    return scores
-
-
-def _row(
-    settings: BenchmarkSettings, job: Job, lang: str, method: str, seconds: float
-) -> dict[str, Any]:
-    folder = model_dir(settings, job)
-    saved = folder / "train_seconds.txt"
-    train_s = float(saved.read_text()) if saved.is_file() else round(seconds, 1)
-    return {
-        "variant": job.variant,
-        "target": lang,
-        "method": method,
-        "k": job.k,
-        "sources": job.sources,
-        "weighting": job.weighting,
-        "weights": job.weights,
-        "model": str(folder / "model-best"),
-        "train_seconds": train_s,
-        "scores": evaluate(settings, folder / "model-best", lang),
-    }
+def _run_seed(
+    settings: BenchmarkSettings,
+    variant: str,
+    seed: int,
+    found: _Rows,
+    steps: dict[str, float],
+    result: dict[str, Any],
+) -> None:
+    """Train and score one variant's models of one seed (resumable: current models are kept)."""
+    teacher_langs = sorted({s for t in settings.targets for s in settings.sources_for(t)})
+    t0 = time.perf_counter()
+    teachers = [teacher_job(variant, s, seed) for s in teacher_langs]
+    seconds = map_jobs(partial(train, settings), teachers, settings.jobs)
+    steps[f"{variant}:teachers"] += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for job, s in zip(teachers, seconds, strict=True):
+        for target in settings.targets:
+            if job.sources[0] in settings.sources_for(target):
+                found.score(job, target, "direct", s)
+    steps[f"{variant}:direct"] += time.perf_counter() - t0
+    for target in settings.targets:
+        t0 = time.perf_counter()
+        jobs = student_jobs(settings, variant, target, seed)
+        for job in jobs:
+            job.weights = estimate_weights(settings, job)
+        seconds = map_jobs(partial(train, settings), jobs, settings.jobs)
+        for job, s in zip(jobs, seconds, strict=True):
+            found.score(job, target, job.method, s)
+        if variant in settings.full_variants and has_ntrex(settings, target):
+            first = teacher_job(variant, settings.sources_for(target)[0], settings.seeds[0])
+            labeller = model_dir(settings, first) / "model-best"
+            log = build_translate_train(settings, variant, target, seed, labeller)
+            result.setdefault("translate_train", {})[f"{variant}:{target}:seed{seed}"] = log
+            tt = tt_job(settings, variant, target, seed)
+            found.score(tt, target, TT, train(settings, tt))
+            sources = [*settings.sources_for(target), TT]
+            name = f"{target}/soft_k{len(sources)}_tt_uniform{_alignment_suffix(settings)}"
+            both = Job(name, variant, "soft+tt", target, sources, seed, "uniform")
+            both.weights = estimate_weights(settings, both)
+            found.score(both, target, both.method, train(settings, both))
+        seconds_ = time.perf_counter() - t0
+        steps[f"{variant}:students:{target}"] += seconds_
+        logger.info("seed %d, %s %s: %.0f s", seed, variant, target, seconds_)
 
 
 def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, Any]:
-    """Build the data, train and score every model; returns the result (module docstring)."""
+    """Build the data, train and score every model once per seed; returns the result
+    (module docstring), its rows summarised over the seeds and its paired claims."""
     t_start = time.perf_counter()
-    steps: dict[str, float] = {}
+    steps: dict[str, float] = defaultdict(float)
     langs = sorted({*settings.sources, *settings.targets})
-    teacher_langs = sorted({s for t in settings.targets for s in settings.sources_for(t)})
     result: dict[str, Any] = {
         "languages": {lang: vars(s) for lang, s in settings.languages.items() if lang in langs},
         "targets": settings.targets,
@@ -381,6 +351,7 @@ def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, A
         "labels": list(settings.labels),
         "ignored_labels": list(settings.ignore_labels),
         "variants": list(settings.variants),
+        "seeds": list(settings.seeds),
         "settings": {
             "train_limit": settings.train_limit,
             "dev_limit": settings.dev_limit,
@@ -389,13 +360,17 @@ def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, A
             "student_steps": settings.student_steps,
             "eval_frequency": settings.eval_frequency,
             "encoder": settings.encoder,
+            "trainable_layers": settings.trainable_layers,
             "vectors": None if settings.vectors is None else str(settings.vectors),
             "similarity_temperature": settings.similarity_temperature,
             "langid_temperature": settings.langid_temperature,
             "shift_limit": settings.shift_limit,
             "ntrex_dir": None if settings.ntrex_dir is None else str(settings.ntrex_dir),
             "projection_config": str(settings.projection_config),
-            "seed": settings.seed,
+            "seeds": list(settings.seeds),
+            "data_seed": settings.data_seed,
+            "align_per_seed": settings.align_per_seed,
+            "bootstrap": {"n": settings.bootstrap, "seed": settings.bootstrap_seed},
             "model_selection": "the first source's gold dev split (no target labels)",
         },
         "command": command,
@@ -411,42 +386,23 @@ def run_benchmark(settings: BenchmarkSettings, command: str = "") -> dict[str, A
         t0 = time.perf_counter()
         result["vectors"] = build_vectors(settings, langs)
         steps["vectors"] = time.perf_counter() - t0
-    rows: list[dict[str, Any]] = []
-    for variant in settings.variants:
+    found = _Rows(settings)
+    seed_seconds: dict[str, float] = {}
+    for seed in settings.seeds:
         t0 = time.perf_counter()
-        teachers = [teacher_job(variant, s) for s in teacher_langs]
-        seconds = map_jobs(partial(train, settings), teachers, settings.jobs)
-        steps[f"{variant}:teachers"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        for job, s in zip(teachers, seconds, strict=True):
-            for target in settings.targets:
-                if job.sources[0] in settings.sources_for(target):
-                    rows.append(_row(settings, job, target, "direct", s))
-        steps[f"{variant}:direct"] = time.perf_counter() - t0
-        for target in settings.targets:
-            t0 = time.perf_counter()
-            jobs = student_jobs(settings, variant, target)
-            for job in jobs:
-                job.weights = estimate_weights(settings, job)
-            seconds = map_jobs(partial(train, settings), jobs, settings.jobs)
-            rows.extend(
-                _row(settings, job, target, job.method, s)
-                for job, s in zip(jobs, seconds, strict=True)
-            )
-            if variant in settings.full_variants and has_ntrex(settings, target):
-                result.setdefault("translate_train", {})[f"{variant}:{target}"] = (
-                    build_translate_train(settings, variant, target)
-                )
-                tt = tt_job(variant, target, settings.sources_for(target)[0])
-                rows.append(_row(settings, tt, target, TT, train(settings, tt)))
-                sources = [*settings.sources_for(target), TT]
-                name = f"{target}/soft_k{len(sources)}_tt_uniform"
-                both = Job(name, variant, "soft+tt", target, sources, "uniform")
-                both.weights = estimate_weights(settings, both)
-                rows.append(_row(settings, both, target, both.method, train(settings, both)))
-            steps[f"{variant}:students:{target}"] = time.perf_counter() - t0
-            logger.info("%s %s: %.0f s", variant, target, steps[f"{variant}:students:{target}"])
-    result["rows"] = rows
+        for variant in settings.variants:
+            _run_seed(settings, variant, seed, found, steps, result)
+        seed_seconds[str(seed)] = round(time.perf_counter() - t0, 1)
+        logger.info(
+            "seed %d done in %.0f s (%.0f s since the start)",
+            seed, seed_seconds[str(seed)], time.perf_counter() - t_start,
+        )  # fmt: skip
+    t0 = time.perf_counter()
+    result["rows"] = found.rows()
+    result["comparisons"] = benchmark_claims(result, settings.bootstrap, settings.bootstrap_seed)
+    steps["intervals"] = time.perf_counter() - t0
     result["step_seconds"] = {k: round(v, 1) for k, v in steps.items()}
+    result["seed_seconds"] = seed_seconds
     result["wall_seconds"] = round(time.perf_counter() - t_start, 1)
+    logger.info("wall time %.0f s; per seed: %s", result["wall_seconds"], seed_seconds)
     return result

@@ -80,7 +80,17 @@ class BenchmarkSettings:
     shift_limit: int = 0
     ntrex_dir: Path | None = None
     projection_config: Path = Path("configs/projection.cfg")
-    seed: int = 0
+    #: Training seeds: every teacher, student and direct-transfer model is trained once per seed
+    #: (``system.seed``), in a folder of its own (``training/<variant>/seed<S>/``).
+    seeds: tuple[int, ...] = (0,)
+    #: The seed of the data samples (train/dev/text/shift samples), the same for every seed.
+    data_seed: int = 0
+    #: Translate-train: False: one eflomal alignment, made once and shared by every seed;
+    #: True: each seed draws its own alignment, hence its own silver data.
+    align_per_seed: bool = False
+    #: Resamples of test sentences for the intervals and claims, and their seed.
+    bootstrap: int = 1000
+    bootstrap_seed: int = 0
     jobs: int = 1
     #: Retrain every model; or keep every trained model even where its fingerprint differs.
     force: bool = False
@@ -112,6 +122,10 @@ class BenchmarkSettings:
             self.shift = {k: v for k, v in self.shift.items() if k in self.targets}
         if self.max_sources < 1:
             raise ValueError(f"max_sources must be >= 1, got {self.max_sources}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct integers, at least one: {list(self.seeds)}")
+        if self.bootstrap < 1:
+            raise ValueError(f"bootstrap must be >= 1 resample, got {self.bootstrap}")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> BenchmarkSettings:
@@ -138,10 +152,21 @@ class BenchmarkSettings:
                         raise FileNotFoundError(f"[benchmark.shift] {target}: no such file {path}")
             return found
 
+        def seeds(value: Any) -> tuple[int, ...]:
+            try:
+                return tuple(int(v) for v in as_list([value] if isinstance(value, int) else value))
+            except ValueError:
+                raise ValueError(f"[benchmark] seeds must be integers, got {value!r}") from None
+
+        if "seed" in section:
+            raise ValueError(
+                "[benchmark] seed is now two settings: data_seed (the data samples) and "
+                "seeds (a list: each model is trained once per seed)"
+            )
+        parsers = {"languages": languages, "shift": shift, "seeds": seeds}
         settings = settings_from_config(
-            cls, section, name="benchmark", parsers={"languages": languages, "shift": shift},
-            extra=("shift_patterns",),
-        )  # fmt: skip
+            cls, section, name="benchmark", parsers=parsers, extra=("shift_patterns",)
+        )
         for pattern in as_list(section.get("shift_patterns", [])):
             if "{lang}" not in pattern:
                 raise ValueError(f"shift_patterns: {pattern!r} has no {{lang}}")
@@ -161,6 +186,13 @@ class BenchmarkSettings:
     @property
     def feature_cache(self) -> Path:
         return self.output_dir / "feature_cache"
+
+
+def variant_folder(settings: BenchmarkSettings, variant: str) -> str:
+    """The folder name of a variant; trained top layers get their own (``encoder-t2``)."""
+    if variant == "encoder" and settings.trainable_layers:
+        return f"encoder-t{settings.trainable_layers}"
+    return variant
 
 
 def words_key(words: Sequence[str]) -> str:
@@ -230,7 +262,7 @@ def _shuffled(sents: list[Any], seed: int) -> list[Any]:
 def build_language(settings: BenchmarkSettings, lang: str) -> dict[str, Any]:
     """Gold train/dev DocBins, and the unlabelled text: train sentences without labels.
 
-    With ``train_limit``/``dev_limit`` the gold splits are seeded samples (``seed``) of that
+    With ``train_limit``/``dev_limit`` the gold splits are seeded samples (``data_seed``) of that
     many sentences. The unlabelled text is at most ``text_limit`` train sentences, none of them
     equal to a test sentence of the language, taken in the same seeded order (so with
     ``text_limit <= train_limit`` they are sentences the encoder has seen for the teacher
@@ -249,7 +281,7 @@ def build_language(settings: BenchmarkSettings, lang: str) -> dict[str, Any]:
         sents = read_gold(getattr(splits, split), settings)
         total = len(sents)
         if limits[split]:
-            sents = _shuffled(sents, settings.seed)[: limits[split]]
+            sents = _shuffled(sents, settings.data_seed)[: limits[split]]
         n = sentences_to_docbin(folder / f"{split}.spacy", sents)
         return {"sentences": n, "of": total, "file": str(getattr(splits, split))}
 
@@ -258,14 +290,14 @@ def build_language(settings: BenchmarkSettings, lang: str) -> dict[str, Any]:
             "file": getattr(splits, split),
             "labels": settings.labels,
             "limit": limits[split],
-            "seed": settings.seed,
+            "seed": settings.data_seed,
         }
         cached_step(folder / f"{split}.spacy", split, partial(convert, split), log, params)
 
     def unlabelled() -> dict[str, Any]:
         sents = read_gold(splits.train, settings)
         held_out = held_out_keys(settings, lang)
-        shuffled = _shuffled(sents, settings.seed)
+        shuffled = _shuffled(sents, settings.data_seed)
         kept = [s for s in shuffled if s.words and words_key(s.words) not in held_out]
         removed = len(sents) - len(kept)
         if settings.text_limit:
@@ -281,13 +313,13 @@ def build_language(settings: BenchmarkSettings, lang: str) -> dict[str, Any]:
     params = {
         "file": splits.train,
         "limit": settings.text_limit,
-        "seed": settings.seed,
+        "seed": settings.data_seed,
         "held_out": [str(p) for p in test_files(settings, lang).values()],
     }
     cached_step(folder / "unlabelled.spacy", "unlabelled", unlabelled, log, params)
     for path in settings.shift.get(lang, []) if settings.shift_limit else []:
         sample = partial(_write_sample, settings, path, _sample_path(settings, lang, path))
-        params = {"file": path, "limit": settings.shift_limit, "seed": settings.seed}
+        params = {"file": path, "limit": settings.shift_limit, "seed": settings.data_seed}
         cached_step(_sample_path(settings, lang, path), f"sample {path}", sample, log, params)
     return log
 
@@ -296,7 +328,7 @@ def _write_sample(settings: BenchmarkSettings, path: Path, output: Path) -> dict
     from ..io.conll import write_conll
 
     sents = read_gold(path, settings)
-    order = _seeded_order(len(sents), settings.seed)
+    order = _seeded_order(len(sents), settings.data_seed)
     keep = sorted(order[: settings.shift_limit])  # a sample, kept in file order
     write_conll(output, ((sents[i].words, sents[i].ents) for i in keep))
     return {"sentences": len(keep), "of": len(sents)}
@@ -327,7 +359,7 @@ def build_vectors(settings: BenchmarkSettings, langs: Sequence[str]) -> dict[str
         run_logged(cmd, folder / "init_vectors.log")
         return {"lines": n, **stats}
 
-    params = {"langs": list(langs), "seed": settings.seed}
+    params = {"langs": list(langs), "seed": settings.data_seed}
     cached_step(folder / "spacy", "vectors", run, log, params)
     return log["vectors"]
 

@@ -26,9 +26,8 @@ from typing import Any
 from ..evaluation.bootstrap import (
     averaged_difference,
     load_counts,
-    percentile_interval,
     save_counts,
-    seed_resamples,
+    seed_averaged_f1,
     seed_summary,
 )
 from ..runner.step_fingerprints import decide, model_identity, path_identity, store
@@ -219,8 +218,8 @@ def _row(settings: StudySettings, trainable: int, runs: list[dict[str, Any]]) ->
     tests = {}
     for i, test in enumerate(settings.tests):
         per_seed = [run["scores"][test]["f1"] for run in runs]
-        resampled = seed_resamples([_counts(settings, trainable, test)], settings.bootstrap, i)
-        interval = percentile_interval(resampled[:, 0])
+        counts = _counts(settings, trainable, test)
+        interval = seed_averaged_f1(counts, settings.bootstrap, i)["f1_ci"]
         tests[test] = {"f1_per_seed": per_seed, **seed_summary(per_seed), "f1_ci": interval}
     transfer = list(settings.tests)[1:]
     transfer_mean = [
