@@ -11,7 +11,7 @@ so a row's interval and its paired comparisons rest on the same resamples.
 The average over test sets resamples each test set's sentences independently (every language
 is a sample of its own sentences; the languages themselves are fixed, not drawn) and averages
 the test sets' seed means in each resample. Each test set's bootstrap seed comes from the run's
-seed and the test set's name (:func:`test_set_seed`), so a language's draws, hence its
+seed and the test set's name (:func:`seed_for_test_set`), so a language's draws, hence its
 intervals, do not depend on which other languages the run has or in which order.
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 from .bootstrap import percentile_interval, prf, resampled_counts
 
 
-def test_set_seed(seed: int, name: str) -> int:
+def seed_for_test_set(seed: int, name: str) -> int:
     """The bootstrap seed of test set ``name`` in a run seeded ``seed`` (not its position)."""
     sequence = np.random.SeedSequence([seed, zlib.crc32(name.encode("utf8"))])
     return int(sequence.generate_state(1)[0])

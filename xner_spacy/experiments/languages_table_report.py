@@ -23,7 +23,7 @@ from ..evaluation.seed_averages import (
     averaged_difference,
     excludes_zero,
     resampled_seed_means,
-    test_set_seed,
+    seed_for_test_set,
 )
 
 #: The source labeller as a teacher / table column; the distilled student's column.
@@ -102,7 +102,7 @@ def add_statistics(result: dict[str, Any], n_resamples: int, seed: int) -> None:
     """Add to ``result`` every row's ``f1_ci``, the ``average`` row and the ``comparisons``.
 
     Each language's test sentences are resampled ``n_resamples`` times with its own seed
-    (:func:`~xner_spacy.evaluation.seed_averages.test_set_seed`), every model of every column
+    (:func:`~xner_spacy.evaluation.seed_averages.seed_for_test_set`), every model of every column
     scored on the same draws; the average over languages averages, per resample, the
     languages' seed-averaged F1s.
     """
@@ -118,7 +118,7 @@ def add_statistics(result: dict[str, Any], n_resamples: int, seed: int) -> None:
     }
     for lang, entry in langs.items():
         counts = _counts(lang, entry["scores"])
-        lang_seed = test_set_seed(seed, lang)
+        lang_seed = seed_for_test_set(seed, lang)
         resampled[lang] = resampled_seed_means(counts, n_resamples, lang_seed)
         for col, scores in entry["scores"].items():
             scores["f1_ci"] = percentile_interval(resampled[lang][col])
@@ -137,8 +137,8 @@ def add_statistics(result: dict[str, Any], n_resamples: int, seed: int) -> None:
                     **averaged_difference(
                         [resampled[lang][a] for lang in langs],
                         [resampled[lang][b] for lang in langs],
-                        [e["scores"][a]["f1_mean"] for e in langs.values()],
-                        [e["scores"][b]["f1_mean"] for e in langs.values()],
+                        [comparison["languages"][lang]["f1_a"] for lang in langs],
+                        [comparison["languages"][lang]["f1_b"] for lang in langs],
                     ),
                 }
     else:
