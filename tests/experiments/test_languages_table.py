@@ -234,7 +234,8 @@ def _ruler(path: Path, lang: str) -> str:
 
 @pytest.mark.slow
 def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None:
-    """Two languages (en- and fr-paired), the CNN and the frozen tiny encoder, then a resume."""
+    """Two languages (en- and fr-paired), the frozen tiny encoder and one whose top two layers
+    are trained (a per-variant override), two seeds each, a student, then a resume."""
     pytest.importorskip("torch")
     from tiny_models import save_tiny_xlmr
 
@@ -242,46 +243,68 @@ def test_languages_table_end_to_end(two_languages: Path, tmp_path: Path) -> None
     en, fr = _ruler(tmp_path / "ruler_en", "en"), _ruler(tmp_path / "ruler_fr", "fr")
     en, fr = en + ":identity", fr + ":identity"  # the ruler's labels are PER/ORG/LOC already
     out, md = tmp_path / "languages.json", tmp_path / "languages.md"
+    config = REPO / "configs/ner_encoder.cfg"
     cmd = [sys.executable, "-m", "xner_spacy.cli", "languages-table",
            "--data-dir", str(two_languages), "--langs", "zzz,www",
            "--labeller", f"en={en}", "--labeller", f"fr={fr}",
-           "--variant", f"cnn={REPO / 'configs/ner_cnn.cfg'}",
-           "--variant", f"encoder={REPO / 'configs/ner_encoder.cfg'}",
+           "--variant", f"encoder={config}", "--variant", f"encoder_t2={config}",
+           "--variant-override", "encoder_t2:paths.trainable_layers=2",
+           "--seeds", "0,1", "--bootstrap", "200",
            "--encoder", str(encoder), "--steps", "12", "--eval-frequency", "6",
            "--projection-config", str(REPO / "configs/projection.cfg"),
            "--work-dir", str(tmp_path / "work"), "--output", str(out), "--markdown", str(md),
            "--distil-teachers", "direct,encoder", "--text-source", "mafand",
            "--distil-config", str(REPO / "configs/student_encoder.cfg"),
-           "--training.seed", "7"]  # fmt: skip
+           "--training.dropout", "0.15"]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert list(result["languages"]) == ["zzz", "www"]
+    trained = ["distil", "encoder", "encoder_t2"]
     for lang, source in (("zzz", "en"), ("www", "fr")):
         entry = result["languages"][lang]
         assert entry["source"] == source
         assert entry["silver"]["train"]["docs"] > 200  # 300 train pairs, 2 test sentences out
-        assert set(entry["scores"]) == {"cnn", "encoder", "distil"}
+        assert list(entry["scores"]) == ["direct", "encoder", "encoder_t2", "distil"]
         # the ruler knows every toy name: direct transfer is perfect on the copied names
-        assert entry["direct"]["f1"] == 1.0
-        for sc in entry["scores"].values():
-            assert 0.0 <= sc["f1"] <= 1.0 and sc["words_per_s"] > 0
+        assert entry["scores"]["direct"]["f1_per_seed"] == [1.0]
+        assert entry["scores"]["direct"]["seeds"] == [None]  # one model, scored once
+        for name in trained:
+            sc = entry["scores"][name]
+            assert sc["seeds"] == [0, 1] and len(sc["f1_per_seed"]) == 2
+            assert all(0.0 <= f1 <= 1.0 for f1 in sc["f1_per_seed"])
+            assert all(p["words_per_s"] > 0 for p in sc["per_seed"])
+            assert sc["f1_ci"][0] <= sc["f1_mean"] <= sc["f1_ci"][1]
+            models = tmp_path / "work" / lang / "models" / name
+            assert sorted(p.name for p in models.iterdir() if p.is_dir()) == ["seed0", "seed1"]
         assert all(v is not None and v >= 0 for v in entry["step_seconds"].values())
-        models = tmp_path / "work" / lang / "models"
-        trained = sorted(p.name for p in models.iterdir() if p.is_dir())
-        assert trained == ["cnn", "distil", "encoder"]  # each with its fingerprint beside it
         text = json.loads((tmp_path / "work" / lang / "text.json").read_text())
         assert text["written"] > 100  # distinct target-side sentences of the toy MAFAND text
-    student = load_config(tmp_path / "work/www/models/distil/model-best/config.cfg")
+    student = load_config(tmp_path / "work/www/models/distil/seed1/model-best/config.cfg")
     assert "xner_student_ner" in student["nlp"]["pipeline"]
-    for variant in ("cnn", "encoder", "distil"):  # the extra option reached every spacy train
-        cfg = (tmp_path / f"work/zzz/models/{variant}/model-best/config.cfg").read_text()
-        assert "seed = 7" in cfg
+    for name in trained:
+        for seed in (0, 1):
+            best = tmp_path / f"work/zzz/models/{name}/seed{seed}/model-best"
+            cfg = load_config(best / "config.cfg", interpolate=True)
+            assert cfg["training"]["seed"] == seed
+            assert cfg["training"]["dropout"] == 0.15  # the extra option reached every train
+            # the override reached encoder_t2 alone
+            layers = cfg["components"]["xner_encoder"]["trainable_layers"]
+            assert layers == (2 if name == "encoder_t2" else 0), (name, layers)
+    # the encoder's features were cached on disk once per language, for every seed and variant
+    assert any((tmp_path / "work/zzz/feature_cache").iterdir())
+    pairs = [(c["a"], c["b"]) for c in result["comparisons"]]
+    assert pairs == [("encoder", "direct"), ("encoder_t2", "direct"), ("encoder_t2", "encoder"),
+                     ("distil", "direct"), ("distil", "encoder")]  # fmt: skip
+    assert set(result["comparisons"][2]) == {"a", "b", "languages", "average"}
+    assert result["average"]["scores"]["encoder_t2"]["seeds"] == [0, 1]
     table = md.read_text()
-    assert table.splitlines()[0].startswith("| language | source | silver train | direct F1")
-    assert "distil F1 (P / R)" in table.splitlines()[0]
+    assert table.splitlines()[0].startswith(
+        "| language | source | silver train | direct F1 | encoder F1 | encoder_t2 F1 | distil F1 |"
+    )
     assert "| zzz | en |" in table and "| www | fr |" in table and "| average |" in table
+    assert "| A − B | seeds A / B | zzz | www | average |" in table
     # a rerun skips every step and keeps the first run's seconds
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
