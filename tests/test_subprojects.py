@@ -381,7 +381,7 @@ def test_languages_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
 
 @pytest.mark.slow
 def test_labeller_study_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
-    """convert-source and labeller-study (frozen and one trained layer, one seed) on the toy data."""
+    """convert-source and labeller-study (frozen and one trained layer, one seed) on toy data."""
     project = _project(layout, "labeller-study")
     tiny = {"trainable_layers": "0,1", "seeds": "0", "source_steps": 4, "eval_frequency": 2,
             "threads": 1}  # fmt: skip

@@ -4,8 +4,11 @@
 distilled student) from its ``xner evaluate`` files, one per training seed. :func:`add_statistics`
 adds, from the per-sentence counts those evaluations kept (``--counts``), the 95 % interval of
 every row's seed-averaged F1, the average over languages and the paired comparisons
-(:mod:`xner_spacy.evaluation.seed_averages`); :func:`languages_table` writes both as Markdown.
-Nothing here runs a model.
+(:func:`~xner_spacy.evaluation.bootstrap.seed_resamples`, ``seed_averaged_difference`` and
+``averaged_difference``); :func:`languages_table` writes both as Markdown. The i-th language
+of the run is resampled with seed ``seed + i``, as ``averaged_difference`` resamples its i-th
+test set, so a row, its comparisons and the average all rest on the same draws. Nothing here
+runs a model.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluation.bootstrap import load_counts, percentile_interval, seed_averaged_difference
-from ..evaluation.bootstrap import seed_summary as summarise
-from ..evaluation.seed_averages import (
+from ..evaluation.bootstrap import (
     averaged_difference,
-    excludes_zero,
-    resampled_seed_means,
-    seed_for_test_set,
+    load_counts,
+    percentile_interval,
+    seed_averaged_difference,
+    seed_resamples,
 )
+from ..evaluation.bootstrap import seed_summary as summarise
 
 #: The source labeller as a teacher / table column; the distilled student's column.
 DIRECT = "direct"
@@ -101,52 +104,46 @@ def _counts(lang: str, scores: Mapping[str, Any]) -> dict[str, list[np.ndarray]]
 def add_statistics(result: dict[str, Any], n_resamples: int, seed: int) -> None:
     """Add to ``result`` every row's ``f1_ci``, the ``average`` row and the ``comparisons``.
 
-    Each language's test sentences are resampled ``n_resamples`` times with its own seed
-    (:func:`~xner_spacy.evaluation.seed_averages.seed_for_test_set`), every model of every column
-    scored on the same draws; the average over languages averages, per resample, the
-    languages' seed-averaged F1s.
+    The i-th language's test sentences are resampled ``n_resamples`` times with seed
+    ``seed + i``, every model of every column scored on the same draws; the average over
+    languages averages, per resample, the languages' seed-averaged F1s (each language resampled
+    on its own: the languages are fixed, their test sentences a sample).
     """
     settings = result["settings"]
     langs: dict[str, Any] = result["languages"]
     cols = table_columns(result)
     variants = [c for c in cols if c not in (DIRECT, DISTIL)]
     pairs = comparison_pairs(variants, settings.get("distil_teachers", []), DIRECT in cols)
-    pairs = [(a, b) for a, b in pairs if a in cols and b in cols]
+    counts = {lang: _counts(lang, entry["scores"]) for lang, entry in langs.items()}
     resampled: dict[str, dict[str, np.ndarray]] = {}
-    compared: dict[tuple[str, str], dict[str, Any]] = {
-        (a, b): {"a": a, "b": b, "languages": {}} for a, b in pairs
-    }
-    for lang, entry in langs.items():
-        counts = _counts(lang, entry["scores"])
-        lang_seed = seed_for_test_set(seed, lang)
-        resampled[lang] = resampled_seed_means(counts, n_resamples, lang_seed)
+    for i, (lang, entry) in enumerate(langs.items()):
+        found = seed_resamples(list(counts[lang].values()), n_resamples, seed + i)
+        resampled[lang] = {col: found[:, j] for j, col in enumerate(counts[lang])}
         for col, scores in entry["scores"].items():
             scores["f1_ci"] = percentile_interval(resampled[lang][col])
-        for a, b in pairs:
-            if a in counts and b in counts:
-                found = seed_averaged_difference(counts[a], counts[b], n_resamples, lang_seed)
-                compared[a, b]["languages"][lang] = _comparison(found)
+    comparisons = []
+    for a, b in pairs:
+        where = [(i, lang) for i, lang in enumerate(langs) if {a, b} <= set(counts[lang])]
+        if not where:
+            continue
+        comparison: dict[str, Any] = {"a": a, "b": b, "languages": {}}
+        for i, lang in where:
+            comparison["languages"][lang] = _comparison(seed_averaged_difference(
+                counts[lang][a], counts[lang][b], n_resamples, seed + i
+            ))  # fmt: skip
+        if len(langs) > 1 and len(where) == len(langs):
+            tests = [(counts[lang][a], counts[lang][b]) for lang in langs]
+            comparison[AVERAGE] = _comparison(averaged_difference(tests, n_resamples, seed))
+        comparisons.append(comparison)
+    result["comparisons"] = comparisons
     if len(langs) > 1:
-        average = _average(langs, cols, resampled)
-        result[AVERAGE] = {"languages": list(langs), "scores": average}
-        for (a, b), comparison in compared.items():
-            if a in average and b in average:
-                comparison[AVERAGE] = {
-                    "seeds_a": len(average[a]["seeds"]),
-                    "seeds_b": len(average[b]["seeds"]),
-                    **averaged_difference(
-                        [resampled[lang][a] for lang in langs],
-                        [resampled[lang][b] for lang in langs],
-                        [comparison["languages"][lang]["f1_a"] for lang in langs],
-                        [comparison["languages"][lang]["f1_b"] for lang in langs],
-                    ),
-                }
+        result[AVERAGE] = {"languages": list(langs), "scores": _average(langs, cols, resampled)}
     else:
         result.pop(AVERAGE, None)
-    result["comparisons"] = [c for c in compared.values() if c["languages"]]
 
 
 def _comparison(found: Mapping[str, Any]) -> dict[str, Any]:
+    low, high = found["difference_ci"]
     return {
         "seeds_a": found["seeds_a"],
         "seeds_b": found["seeds_b"],
@@ -155,7 +152,7 @@ def _comparison(found: Mapping[str, Any]) -> dict[str, Any]:
         "difference": found["difference"],
         "difference_ci": found["difference_ci"],
         "a_better_share": found["a_better_share"],
-        "finding": excludes_zero(found["difference_ci"]),
+        "finding": bool(low > 0 or high < 0),  # the interval excludes 0
     }
 
 
