@@ -35,3 +35,21 @@ def test_evaluate_bootstrap_writes_f1_intervals(
     for label, scores in boot["per_label"].items():
         assert scores["f1_ci"][0] <= scores["f1"] <= scores["f1_ci"][1], label
     assert _evaluate(model_a, test, tmp_path / "again.json", *args)["f1_ci"] == boot["f1_ci"]
+
+
+def test_evaluate_counts_keeps_each_sentences_counts_for_later_resampling(
+    ruler_models: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    from xner_spacy.evaluation.bootstrap import load_counts, prf
+
+    test, model_a, _ = ruler_models
+    npz = tmp_path / "a.npz"
+    scores = _evaluate(model_a, test, tmp_path / "a.json", "--counts", str(npz))
+    labels, counts = load_counts(npz)
+    assert labels == ["PER", "ORG", "LOC"] and scores["counts"] == str(npz)
+    assert counts.shape == (scores["sentences"], 3, 3)
+    # summed over the sentences, the counts give the metrics file's F1, micro and per label
+    assert abs(float(prf(counts.sum(axis=(0, 1)))[2]) - scores["f1"]) < 1e-12
+    for j, label in enumerate(labels):
+        label_f1 = float(prf(counts[:, j].sum(axis=0))[2])
+        assert abs(label_f1 - scores["per_label"][label]["f1"]) < 1e-12

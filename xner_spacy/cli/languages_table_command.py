@@ -33,6 +33,24 @@ def languages_table_cmd(
         "cnn=configs/ner_cnn.cfg, encoder=configs/ner_encoder.cfg); all train on the same "
         "silver data",
     ),
+    variant_override: list[str] = typer.Option(
+        [],
+        help="NAME:section.key=VALUE, repeatable: a setting of one variant's (or the student's, "
+        "NAME distil) spacy train only, after the extra options every spacy train gets; e.g. "
+        "encoder_t2:paths.trainable_layers=2 beside --variant encoder_t2=configs/ner_encoder.cfg",
+    ),
+    seeds: str = typer.Option(
+        "0",
+        help="Training seeds, comma-separated (spacy train --system.seed): each variant and the "
+        "student are trained once per seed on the same silver data; the table shows mean ± sd",
+    ),
+    bootstrap: int = typer.Option(
+        1000,
+        min=1,
+        help="Resamples of each language's test sentences: 95 % intervals of each row's "
+        "seed-averaged F1 and of the paired comparisons",
+    ),
+    bootstrap_seed: int = typer.Option(0, help="Seed of the bootstrap's resamples"),
     work_dir: Path = typer.Option(..., help="Silver data, models and scores per language"),
     output: Path = typer.Option(..., help="Result JSON (written after each language)"),
     markdown: Path | None = typer.Option(
@@ -72,22 +90,25 @@ def languages_table_cmd(
     ),
 ) -> None:
     """For each target language: prepare, label, align, project, convert once (the main job's
-    steps), then train and score every --variant on that silver data, and the source labeller
-    itself (direct transfer); one row per language, with the average. With
+    steps), then train and score every --variant once per --seeds seed on that silver data, and
+    the source labeller itself (direct transfer); one row per language (F1 mean ± sd over the
+    seeds), with the average, then paired bootstrap comparisons of the columns. With
     --distil-teachers, also a student distilled from those teachers on unlabelled target text.
 
     Each step runs as the same ``xner``/``spacy train`` command the project runs and is timed.
     It is skipped while its output exists with the same fingerprint (command, configs, models,
     inputs), so a stopped run resumes; a changed labeller, encoder, config or upstream output
     makes it rerun, and the log says what changed. Extra ``--section.key value`` options go
-    to every ``spacy train``.
+    to every ``spacy train``; --variant-override NAME:section.key=VALUE to one only.
     """
-    from ..experiments.languages_table import (
+    from ..experiments.languages_table import run_languages
+    from ..experiments.languages_table_report import languages_table
+    from ..experiments.languages_table_settings import (
         Labeller,
         LanguagesSettings,
-        languages_table,
+        parse_seeds,
+        parse_variant_overrides,
         parse_variants,
-        run_languages,
     )
 
     setup_logging()
@@ -112,6 +133,10 @@ def languages_table_cmd(
             text_sources=text_source,
             force=force,
             reuse_stale=reuse_stale,
+            seeds=parse_seeds(seeds),
+            variant_overrides=parse_variant_overrides(variant_override),
+            bootstrap=bootstrap,
+            bootstrap_seed=bootstrap_seed,
         )
         result = run_languages(settings, output, markdown=markdown)
     except (ValueError, RuntimeError, OSError) as err:

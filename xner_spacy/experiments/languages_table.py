@@ -4,9 +4,12 @@
 (``mafand/<src>-<lang>``) and a gold test split (``masakhaner2/<lang>/test.txt``), the steps of
 the project's main job as the same ``xner`` commands (``prepare``, ``label``, ``align``,
 ``project``, ``convert``), once per language, and then ``spacy train`` + ``xner evaluate`` once
-per target config (variant: the CNN, the frozen encoder, ...) on the same silver data, so the
-variants differ only in the target model. It also scores the source labeller itself on the
-target test split (direct model transfer), the baseline the projection has to beat.
+per target config (variant: the CNN, the frozen encoder, ...) and training seed on the same
+silver data, so the variants differ only in the target model (and ``variant_overrides``, the
+settings given to one variant only). It also scores the source labeller itself on the target
+test split (direct model transfer, one model), the baseline the projection has to beat. The
+silver data, its alignment included, is made once per language and shared by every seed; the
+encoder's features are cached on disk once per language and shared by every seed and variant.
 
 With ``distil_teachers`` (e.g. ``direct`` and ``encoder``) it adds Wu et al.'s (ACL 2020)
 teacher–student step: those teachers (the source labeller applied unchanged, and/or targets
@@ -20,8 +23,9 @@ Every step runs as a subprocess (the exact command is stored), writes its output
 output exists with the same fingerprint (:class:`Step`), so an interrupted run resumes where it
 stopped and a run with another labeller, encoder or config reruns what they decide. Each
 step's seconds are printed and stored (in ``<work_dir>/<lang>/step_seconds.json`` as soon as
-the step ends, so a resumed run still reports them); :func:`languages_table` turns the result
-into a Markdown table.
+the step ends, so a resumed run still reports them). Every evaluation also keeps its test
+sentences' counts, from which :mod:`.languages_table_report` adds bootstrap intervals and paired
+comparisons and :func:`languages_table` writes the Markdown.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -40,85 +44,13 @@ from typing import Any
 
 from ..io.atomic import atomic_write
 from ..runner.step_fingerprints import decide, step_parts, store
-from .distillation import SourceSpec as Labeller
+from .languages_table_report import DIRECT, DISTIL, add_statistics, column_entry, languages_table
+from .languages_table_settings import PARALLEL_PATTERN, TEST_PATTERN, LanguagesSettings
 
 logger = logging.getLogger("xner_spacy")
 
-#: Gold test split of a target language, relative to the data directory.
-TEST_PATTERN = "masakhaner2/{lang}/test.txt"
-#: Parallel text of a source–target pair, relative to the data directory.
-PARALLEL_PATTERN = "mafand/{src}-{lang}"
-#: The source labeller as a teacher / table column; the distilled student's model name.
-DIRECT = "direct"
-DISTIL = "distil"
 #: Per language (in its work folder): the seconds of every step that ran, kept across resumes.
 STEP_SECONDS = "step_seconds.json"
-
-
-@dataclass
-class LanguagesSettings:
-    """What :func:`run_languages` runs; see ``xner languages-table --help``."""
-
-    data_dir: Path
-    languages: list[str]
-    labellers: list[Labeller]
-    variants: dict[str, Path]
-    work_dir: Path
-    projection_config: Path = Path("configs/projection.cfg")
-    encoder: str | None = None
-    steps: int = 2000
-    eval_frequency: int = 250
-    gpu_id: int = -1
-    doubtful: str = "drop"
-    direct: bool = True
-    extra_args: list[str] = field(default_factory=list)
-    #: Teachers of the distilled student: ``direct`` (the source labeller) and/or variant names.
-    distil_teachers: list[str] = field(default_factory=list)
-    distil_config: Path = Path("configs/student_encoder.cfg")
-    #: ``xner target-text --source`` values: where the unlabelled target text comes from.
-    text_sources: list[str] = field(default_factory=lambda: ["masakhaner-train"])
-    #: Rerun every step; or keep every existing output even where its fingerprint differs.
-    force: bool = False
-    reuse_stale: bool = False
-
-    def check(self) -> None:
-        if not self.languages:
-            raise ValueError("no target language given")
-        if not self.labellers:
-            raise ValueError("no source labeller given (--labeller LANG=MODEL[:MAP])")
-        if not self.variants:
-            raise ValueError("no target config given (--variant NAME=CONFIG)")
-        for name, config in self.variants.items():
-            if name in (DIRECT, DISTIL):
-                raise ValueError(f"variant name {name!r} is reserved (a table column)")
-            if not Path(config).is_file():
-                raise ValueError(f"variant {name!r}: config {config} does not exist")
-        if not Path(self.projection_config).is_file():
-            raise ValueError(f"projection config {self.projection_config} does not exist")
-        for teacher in self.distil_teachers:
-            if teacher != DIRECT and teacher not in self.variants:
-                known = ", ".join([DIRECT, *self.variants])
-                raise ValueError(f"distillation teacher {teacher!r} is none of: {known}")
-        if self.distil_teachers and not Path(self.distil_config).is_file():
-            raise ValueError(f"distillation config {self.distil_config} does not exist")
-        if self.steps < 1 or self.eval_frequency < 1:
-            raise ValueError("steps and eval_frequency must be >= 1")
-        for lang in self.languages:
-            test = self.data_dir / TEST_PATTERN.format(lang=lang)
-            if not test.is_file():
-                raise ValueError(f"{lang}: no gold test split at {test}")
-            self.source_of(lang)
-
-    def source_of(self, lang: str) -> Labeller:
-        """The first labeller whose language has parallel text with ``lang``."""
-        for labeller in self.labellers:
-            if (self.data_dir / PARALLEL_PATTERN.format(src=labeller.lang, lang=lang)).is_dir():
-                return labeller
-        tried = ", ".join(
-            str(self.data_dir / PARALLEL_PATTERN.format(src=lab.lang, lang=lang))
-            for lab in self.labellers
-        )
-        raise ValueError(f"{lang}: no parallel text with a labelled source language ({tried})")
 
 
 @dataclass
@@ -194,17 +126,19 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
              d / "convert.json", inputs=[d / "projected.jsonl"]),
     ]  # fmt: skip
     if s.direct:
+        out, counts = scores_path(s, lang, DIRECT), scores_path(s, lang, DIRECT, counts=True)
         steps.append(
-            Step("direct", _xner("evaluate", source.model, test, "--label-map", source.label_map,
-                                 "--output", str(d / "direct.json")), d / "direct.json",
+            Step(DIRECT, _xner("evaluate", source.model, test, "--label-map", source.label_map,
+                               "--output", str(out), "--counts", str(counts)), out,
                  models=[source.model], inputs=[Path(test)])
         )  # fmt: skip
     silver_files = [d / "silver" / "train.spacy", d / "silver" / "dev.spacy"]
     for name, config in s.variants.items():
-        silver = ["--paths.train", str(d / "silver" / "train.spacy")]
-        train = _train_step(s, lang, name, config, silver)
-        train.inputs = silver_files
-        steps += [train, _evaluate_step(name, test, d)]
+        for seed in s.seeds:
+            silver = ["--paths.train", str(d / "silver" / "train.spacy")]
+            train = _train_step(s, lang, name, seed, config, silver)
+            train.inputs = silver_files
+            steps += [train, _evaluate_step(s, lang, name, seed)]
     if s.distil_teachers:
         sources = [arg for src in s.text_sources for arg in ("--source", src)]
         steps.append(
@@ -213,57 +147,103 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
                                "--stats", str(d / "text.json")), d / "text.json",
                  inputs=gold)
         )  # fmt: skip
-        # the config is written when the step runs: the teachers it names exist by then
-        distil = _train_step(s, lang, DISTIL, d / "distil.cfg", [])
-        distil.setup = partial(write_distil_config, s, lang)
-        distil.configs = [s.distil_config]
-        distil.models += [_teacher_model(s, lang, name) for name in s.distil_teachers]
-        distil.inputs = [d / "text.txt", d / "silver" / "dev.spacy"]
-        steps += [distil, _evaluate_step(DISTIL, test, d)]
+        for seed in s.seeds:
+            # the config is written when the step runs: the teachers it names exist by then
+            distil = _train_step(s, lang, DISTIL, seed, distil_config_path(s, lang, seed), [])
+            distil.setup = partial(write_distil_config, s, lang, seed)
+            distil.configs = [s.distil_config]
+            distil.models += [_teacher_model(s, lang, name, seed) for name in s.distil_teachers]
+            distil.inputs = [d / "text.txt", d / "silver" / "dev.spacy"]
+            steps += [distil, _evaluate_step(s, lang, DISTIL, seed)]
     return steps
+
+
+def step_name(kind: str, name: str, seed: int) -> str:
+    """``train:NAME/seedK`` or ``evaluate:NAME/seedK``."""
+    return f"{kind}:{name}/seed{seed}"
+
+
+def model_path(s: LanguagesSettings, lang: str, name: str, seed: int) -> Path:
+    """The folder ``spacy train`` writes for one trained column and seed."""
+    return s.work_dir / lang / "models" / name / f"seed{seed}"
+
+
+def scores_path(
+    s: LanguagesSettings, lang: str, name: str, seed: int | None = None, *, counts: bool = False
+) -> Path:
+    """``xner evaluate``'s metrics (``.json``) or per-sentence counts (``.npz``) of a column
+    (and seed; direct transfer has none)."""
+    stem = name if seed is None else f"{name}.seed{seed}"
+    return s.work_dir / lang / "scores" / (stem + (".npz" if counts else ".json"))
+
+
+def distil_config_path(s: LanguagesSettings, lang: str, seed: int) -> Path:
+    return s.work_dir / lang / f"distil.seed{seed}.cfg"
 
 
 def _encoder_models(s: LanguagesSettings) -> list[str]:
     return [s.encoder] if s.encoder else []
 
 
-def _teacher_model(s: LanguagesSettings, lang: str, name: str) -> str:
-    """The model behind a distillation teacher's name: the labeller or a trained variant."""
+def _teacher_model(s: LanguagesSettings, lang: str, name: str, seed: int) -> str:
+    """The model behind a distillation teacher's name: the labeller, or the variant trained
+    with the student's seed."""
     if name == DIRECT:
         return s.source_of(lang).model
-    return str(s.work_dir / lang / "models" / name / "model-best")
+    return str(model_path(s, lang, name, seed) / "model-best")
 
 
 def _encoder_args(s: LanguagesSettings) -> list[str]:
     return ["--paths.encoder", s.encoder] if s.encoder else []
 
 
-def _train_step(s: LanguagesSettings, lang: str, name: str, config: Path, train: list[str]) -> Step:
-    """``spacy train`` of target model ``name`` (silver dev split for model selection)."""
+def _train_step(
+    s: LanguagesSettings, lang: str, name: str, seed: int, config: Path, train: list[str]
+) -> Step:
+    """``spacy train`` of target model ``name`` with ``seed`` (silver dev split for model
+    selection); then every run's options, then those of ``name`` alone."""
     d = s.work_dir / lang
-    model = d / "models" / name
-    return Step(f"train:{name}", [sys.executable, "-m", "spacy", "train", str(config),
-                                  "--output", str(model) + ".tmp", *train,
-                                  "--paths.dev", str(d / "silver" / "dev.spacy"),
-                                  "--nlp.lang", "xx", *_encoder_args(s),
-                                  "--training.max_steps", str(s.steps),
-                                  "--training.eval_frequency", str(s.eval_frequency),
-                                  "--gpu-id", str(s.gpu_id), *s.extra_args],
+    model = model_path(s, lang, name, seed)
+    read = s.distil_config if name == DISTIL else config  # the distillation config is made later
+    cache = ["--paths.feature_cache", str(d / "feature_cache")] if _caches_features(read) else []
+    own = [
+        arg
+        for key, value in s.variant_overrides.get(name, {}).items()
+        for arg in (f"--{key}", value)
+    ]
+    return Step(step_name("train", name, seed),
+                [sys.executable, "-m", "spacy", "train", str(config),
+                 "--output", str(model) + ".tmp", *train,
+                 "--paths.dev", str(d / "silver" / "dev.spacy"),
+                 "--nlp.lang", "xx", *_encoder_args(s), *cache,
+                 "--training.max_steps", str(s.steps),
+                 "--training.eval_frequency", str(s.eval_frequency),
+                 "--system.seed", str(seed), "--gpu-id", str(s.gpu_id), *s.extra_args, *own],
                 model, folder=True, configs=[config],
                 models=_encoder_models(s))  # fmt: skip
 
 
-def _evaluate_step(name: str, test: str, d: Path) -> Step:
-    out = d / f"scores_{name}.json"
-    model = d / "models" / name / "model-best"
-    return Step(f"evaluate:{name}", _xner("evaluate", str(model), test,
-                                          "--output", str(out)), out,
-                inputs=[model, Path(test)])  # fmt: skip
+def _caches_features(config: Path) -> bool:
+    """Whether a training config takes ``--paths.feature_cache`` (the encoder configs do)."""
+    from spacy.util import load_config
+
+    return "feature_cache" in load_config(config, interpolate=False).get("paths", {})
 
 
-def write_distil_config(settings: LanguagesSettings, lang: str) -> Path:
-    """``<work_dir>/<lang>/distil.cfg``: ``distil_config`` reading the unlabelled target text
-    through ``xner.TeacherCorpus.v1`` with ``distil_teachers`` (uniform weights)."""
+def _evaluate_step(s: LanguagesSettings, lang: str, name: str, seed: int) -> Step:
+    out, counts = scores_path(s, lang, name, seed), scores_path(s, lang, name, seed, counts=True)
+    model = model_path(s, lang, name, seed) / "model-best"
+    test = s.data_dir / TEST_PATTERN.format(lang=lang)
+    return Step(step_name("evaluate", name, seed),
+                _xner("evaluate", str(model), str(test), "--output", str(out),
+                      "--counts", str(counts)), out,
+                inputs=[model, test])  # fmt: skip
+
+
+def write_distil_config(settings: LanguagesSettings, lang: str, seed: int) -> Path:
+    """``<work_dir>/<lang>/distil.seed<K>.cfg``: ``distil_config`` reading the unlabelled
+    target text through ``xner.TeacherCorpus.v1`` with ``distil_teachers`` (uniform weights;
+    variant teachers trained with the same seed)."""
     from spacy.util import load_config
 
     from ..distill.teacher_corpus import teacher_corpus_block
@@ -273,17 +253,15 @@ def write_distil_config(settings: LanguagesSettings, lang: str) -> Path:
     source = settings.source_of(lang)
     teachers = {}
     for name in settings.distil_teachers:
-        model, label_map = (
-            (source.model, source.label_map)
-            if name == DIRECT
-            else (str(d / "models" / name / "model-best"), "identity")
-        )
+        model = _teacher_model(settings, lang, name, seed)
+        label_map = source.label_map if name == DIRECT else "identity"
         teachers[name] = teacher_block(model, kind=detect_kind(model), label_map=label_map)
     cfg = load_config(settings.distil_config, interpolate=False)
+    # the cache is keyed by each teacher's model files: seeds share the direct teacher's outputs
     cfg["corpora"]["train"] = teacher_corpus_block(
         d / "text.txt", teachers, cache_dir=d / "teacher_cache"
     )
-    path = d / "distil.cfg"
+    path = distil_config_path(settings, lang, seed)
     with atomic_write(path) as fh:
         fh.write(cfg.to_str())
     return path
@@ -334,26 +312,32 @@ def run_languages(
     table to ``markdown``, both rewritten after each language (a stopped run leaves both)."""
     settings.check()
     t0 = time.perf_counter()
+    s = settings
     result: dict[str, Any] = {
         "settings": {
-            "data_dir": str(settings.data_dir),
-            "languages": settings.languages,
-            "labellers": [vars(lab) for lab in settings.labellers],
-            "variants": {k: str(v) for k, v in settings.variants.items()},
-            "projection_config": str(settings.projection_config),
-            "encoder": settings.encoder,
-            "steps": settings.steps,
-            "eval_frequency": settings.eval_frequency,
-            "doubtful": settings.doubtful,
-            "distil_teachers": settings.distil_teachers,
-            "distil_config": str(settings.distil_config),
-            "text_sources": settings.text_sources,
+            "data_dir": str(s.data_dir),
+            "languages": s.languages,
+            "labellers": [vars(lab) for lab in s.labellers],
+            "variants": {k: str(v) for k, v in s.variants.items()},
+            "variant_overrides": s.variant_overrides,
+            "seeds": s.seeds,
+            "projection_config": str(s.projection_config),
+            "encoder": s.encoder,
+            "steps": s.steps,
+            "eval_frequency": s.eval_frequency,
+            "doubtful": s.doubtful,
+            "direct": s.direct,
+            "distil_teachers": s.distil_teachers,
+            "distil_config": str(s.distil_config),
+            "text_sources": s.text_sources,
+            "extra_args": s.extra_args,
+            "bootstrap": {"n": s.bootstrap, "seed": s.bootstrap_seed, "unit": "sentence"},
         },
         "languages": {},
     }
     previous = _read(output) if output.exists() else {}
-    for lang in settings.languages:
-        d = settings.work_dir / lang
+    for lang in s.languages:
+        d = s.work_dir / lang
         # a skipped step's seconds: from the language's own record, written after every step
         # (so a run stopped mid-language keeps them), else from an older run's table
         old = previous.get("languages", {}).get(lang, {}).get("step_seconds", {})
@@ -361,27 +345,38 @@ def run_languages(
         recorded = _read(times_path) if times_path.exists() else {}
         seconds: dict[str, float | None] = {}
         commands = {}
-        for step in language_steps(settings, lang):
+        for step in language_steps(s, lang):
             logger.info("[%s] %s", lang, step.name)
-            took = run_step(step, runner, force=settings.force, reuse_stale=settings.reuse_stale)
+            took = run_step(step, runner, force=s.force, reuse_stale=s.reuse_stale)
             if took is not None:
                 recorded[step.name] = took
                 _write(times_path, recorded)
             seconds[step.name] = recorded.get(step.name, old.get(step.name))
             commands[step.name] = " ".join(step.command)
-        source = settings.source_of(lang)
-        entry: dict[str, Any] = {
+        source = s.source_of(lang)
+        columns = {}
+        if s.direct:
+            columns[DIRECT] = column_entry(
+                [None], [scores_path(s, lang, DIRECT)], [scores_path(s, lang, DIRECT, counts=True)]
+            )
+        for name in _models(s):
+            columns[name] = column_entry(
+                s.seeds,
+                [scores_path(s, lang, name, seed) for seed in s.seeds],
+                [scores_path(s, lang, name, seed, counts=True) for seed in s.seeds],
+                [seconds.get(step_name("train", name, seed)) for seed in s.seeds],
+            )
+        result["languages"][lang] = {
             "source": source.lang,
             "labeller": vars(source),
             "silver": _read(d / "convert.json"),
-            "scores": {name: _scores(d / f"scores_{name}.json") for name in _models(settings)},
+            "scores": columns,
             "step_seconds": seconds,
             "commands": commands,
         }
-        if settings.direct:
-            entry["direct"] = _scores(d / "direct.json")
-        result["languages"][lang] = entry
-        _write(output, result)  # after each language: a partial table is readable
+        # after each language: a partial table is readable
+        add_statistics(result, s.bootstrap, s.bootstrap_seed)
+        _write(output, result)
         if markdown is not None:
             with atomic_write(markdown) as fh:
                 fh.write(languages_table(result))
@@ -395,64 +390,6 @@ def _models(settings: LanguagesSettings) -> list[str]:
     return [*settings.variants, *([DISTIL] if settings.distil_teachers else [])]
 
 
-def _scores(path: Path) -> dict[str, Any]:
-    data = _read(path)
-    keep = ("precision", "recall", "f1", "per_label", "words_per_s", "test", "model")
-    return {k: data[k] for k in keep if k in data}
-
-
 def _write(path: Path, data: Mapping[str, Any]) -> None:
     with atomic_write(path) as fh:
         fh.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def languages_table(result: Mapping[str, Any]) -> str:
-    """Markdown: one row per language (F1 ×100 of direct transfer and each variant), average."""
-    variants = list(result["settings"]["variants"])
-    if result["settings"].get("distil_teachers"):
-        variants.append(DISTIL)
-    langs = result["languages"]
-    direct = any("direct" in e for e in langs.values())
-    cols = (["direct"] if direct else []) + variants
-    head = ["language", "source", "silver train"] + [f"{c} F1 (P / R)" for c in cols]
-    head += [f"{v} train s" for v in variants]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
-    sums: dict[str, list[float]] = {c: [] for c in cols}
-    for lang, e in langs.items():
-        row = [lang, e["source"], f"{e['silver']['train']['docs']:,}"]
-        for c in cols:
-            sc = e.get("direct") if c == "direct" else e["scores"].get(c)
-            if sc:
-                sums[c].append(100 * sc["f1"])
-                row.append(
-                    f"{100 * sc['f1']:.1f} ({100 * sc['precision']:.1f} / {100 * sc['recall']:.1f})"
-                )
-            else:
-                row.append("–")
-        row += [_fmt_s(e["step_seconds"].get(f"train:{v}")) for v in variants]
-        lines.append("| " + " | ".join(row) + " |")
-    if len(langs) > 1:
-        avg = ["average", "", ""]
-        for c in cols:
-            vals = sums[c]
-            avg.append(f"**{sum(vals) / len(vals):.1f}**" if len(vals) == len(langs) else "–")
-        avg += [""] * len(variants)
-        lines.append("| " + " | ".join(avg) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _fmt_s(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}"
-
-
-def parse_variants(values: Sequence[str]) -> dict[str, Path]:
-    """``NAME=CONFIG`` items into an ordered mapping (names unique)."""
-    out: dict[str, Path] = {}
-    for value in values:
-        name, sep, config = value.partition("=")
-        if not sep or not name.strip() or not config.strip():
-            raise ValueError(f"expected NAME=CONFIG, got {value!r}")
-        if name.strip() in out:
-            raise ValueError(f"variant {name.strip()!r} given twice")
-        out[name.strip()] = Path(config.strip())
-    return out
