@@ -342,7 +342,7 @@ def _fake_runner(steps: dict[tuple[str, ...], Step], ran: list[str]) -> Callable
             if path.is_file():
                 seen += path.read_text()
         of = hashlib.sha1(seen.encode()).hexdigest()
-        f1 = int(of[:2], 16) / 255  # another model, another F1
+        f1 = int(of[:8], 16) / 0xFFFFFFFF  # another model, another F1 (32 bits: no ties)
         content = json.dumps({"of": of, "f1": f1, "precision": 0.5, "recall": 0.5,
                               "train": {"docs": 3}})  # fmt: skip
         if step.folder:  # spacy train: a model-best whose content follows from its inputs
