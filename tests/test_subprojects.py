@@ -199,6 +199,15 @@ def test_a_named_languages_table_keeps_the_full_tables_files() -> None:
         assert f"--output metrics/{name}.json --markdown metrics/{name}.md" in cmd["script"][0]
 
 
+def test_the_languages_table_trains_a_frozen_and_a_trained_top_encoder_per_seed() -> None:
+    config = _config(PROJECTS / "languages", {"vars.trainable_layers": 4, "vars.seeds": "0,1,2"})
+    script = next(c for c in config["commands"] if c["name"] == "languages-table")["script"][0]
+    assert "--variant encoder=../../configs/ner_encoder.cfg" in script
+    assert "--variant encoder_t2=../../configs/ner_encoder.cfg" in script
+    assert "--variant-override encoder_t2:paths.trainable_layers=4" in script
+    assert "--seeds 0,1,2 --bootstrap 1000" in script
+
+
 # --- smoke runs: each sub-project on toy data, in a copy laid out like the repository --------
 
 
@@ -365,8 +374,10 @@ def test_languages_runs_on_toy_data(layout: Path, tiny_encoder: Path) -> None:
     for out in _outputs(project, "languages-table"):
         assert out.exists(), out
     entry = json.loads((project / "metrics/languages.json").read_text())["languages"]["yor"]
-    assert entry["source"] == "en" and set(entry["scores"]) == {"cnn", "encoder"}
-    assert entry["direct"]["f1"] == 1.0  # the ruler knows every toy name
+    assert entry["source"] == "en"
+    assert list(entry["scores"]) == ["direct", "cnn", "encoder", "encoder_t2"]
+    assert entry["scores"]["direct"]["f1_per_seed"] == [1.0]  # the ruler knows every toy name
+    assert entry["scores"]["encoder_t2"]["seeds"] == [0]  # --vars.seeds: one seed by default
 
 
 @pytest.mark.slow
