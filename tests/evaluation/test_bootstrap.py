@@ -199,3 +199,13 @@ def test_averaged_difference_over_test_sets_resamples_each_on_its_own() -> None:
     assert averaged_difference(sets[:1], 400, seed=0) == single[0]
     with pytest.raises(ValueError, match="no test set"):
         averaged_difference([], 10)
+
+
+def test_a_finding_needs_an_interval_without_0_and_two_seeds_of_each_trained_side() -> None:
+    from xner_spacy.evaluation.bootstrap import is_finding
+
+    assert is_finding([0.01, 0.03], 2, 3) and is_finding([-0.03, -0.01], 3, 3)
+    assert not is_finding([-0.01, 0.03], 3, 3)  # the interval holds 0
+    assert not is_finding([0.01, 0.03], 1, 3)  # one seed: the seeds' spread is unknown
+    assert is_finding([0.01, 0.03], 3, None)  # B is a given model, not trained here
+    assert not is_finding([0.01, 0.03], 1, None)

@@ -179,6 +179,23 @@ def compare_predictions(
     }
 
 
+#: Training seeds a trained system needs before its difference from another can be a finding.
+MIN_SEEDS = 2
+
+
+def is_finding(difference_ci: Sequence[float], *seeds: int | None) -> bool:
+    """Whether a paired difference is a finding: its interval excludes 0 and every trained
+    system behind it has at least :data:`MIN_SEEDS` seeds.
+
+    ``seeds`` holds each side's number of training seeds, ``None`` for a side that is not
+    trained here (a given labeller scored as it is). The interval covers the sampling of the
+    test sentences only; with one seed the spread between training runs is unknown, and a
+    difference of that size may be a seed's luck, so it is never called a finding.
+    """
+    low, high = difference_ci
+    return bool(low > 0 or high < 0) and all(n is None or n >= MIN_SEEDS for n in seeds)
+
+
 def seed_summary(f1s: Sequence[float]) -> dict[str, Any]:
     """``f1_mean`` and ``f1_sd`` (sample sd, ddof 1; 0.0 for one seed) of per-seed F1s."""
     values = np.asarray(f1s, dtype=np.float64)

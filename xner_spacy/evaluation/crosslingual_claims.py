@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .bootstrap import load_counts, percentile_interval, seed_mean_f1
+from .bootstrap import is_finding, load_counts, percentile_interval, seed_mean_f1
 from .crosslingual_report import IN_DOMAIN, method_label
 
 DOMAINS = ("in_domain", "out_of_domain")
@@ -72,7 +72,6 @@ def _summary(point: np.ndarray, draws: np.ndarray) -> dict[str, Any]:
         "difference": round(float(point[0] - point[1]), 4),
         "difference_ci": [round(x, 4) for x in ci],
         "a_better_share": round(float(np.mean(diff > 0)), 4),
-        "finding": bool(ci[0] > 0 or ci[1] < 0),
     }
 
 
@@ -120,7 +119,9 @@ def _entry(
 ) -> dict[str, Any]:
     seeds = {"seeds_a": len(a.get("seeds", [0])), "seeds_b": len(b.get("seeds", [0]))}
     entry = {**about, "domain": domain, "target": target, "targets": targets}
-    return entry | _summary(point, draws) | seeds
+    found = _summary(point, draws)
+    finding = is_finding(found["difference_ci"], seeds["seeds_a"], seeds["seeds_b"])
+    return entry | found | seeds | {"finding": finding}
 
 
 def _first_source_rows(result: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..evaluation.bootstrap import (
     averaged_difference,
+    is_finding,
     load_counts,
     save_counts,
     seed_averaged_f1,
@@ -210,8 +211,9 @@ def run_study(settings: StudySettings) -> dict[str, Any]:
 
 
 def _claim(found: dict[str, Any]) -> dict[str, Any]:
-    low, high = found["difference_ci"]
-    return found | {"finding": bool(low > 0 or high < 0)}
+    return found | {
+        "finding": is_finding(found["difference_ci"], found["seeds_a"], found["seeds_b"])
+    }
 
 
 def _row(settings: StudySettings, trainable: int, runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..evaluation.bootstrap import (
     averaged_difference,
+    is_finding,
     load_counts,
     percentile_interval,
     seed_averaged_difference,
@@ -130,10 +131,10 @@ def add_statistics(result: dict[str, Any], n_resamples: int, seed: int) -> None:
         for i, lang in where:
             comparison["languages"][lang] = _comparison(seed_averaged_difference(
                 counts[lang][a], counts[lang][b], n_resamples, seed + i
-            ))  # fmt: skip
+            ), a, b)  # fmt: skip
         if len(langs) > 1 and len(where) == len(langs):
             tests = [(counts[lang][a], counts[lang][b]) for lang in langs]
-            comparison[AVERAGE] = _comparison(averaged_difference(tests, n_resamples, seed))
+            comparison[AVERAGE] = _comparison(averaged_difference(tests, n_resamples, seed), a, b)
         comparisons.append(comparison)
     result["comparisons"] = comparisons
     if len(langs) > 1:
@@ -142,8 +143,9 @@ def add_statistics(result: dict[str, Any], n_resamples: int, seed: int) -> None:
         result.pop(AVERAGE, None)
 
 
-def _comparison(found: Mapping[str, Any]) -> dict[str, Any]:
-    low, high = found["difference_ci"]
+def _comparison(found: Mapping[str, Any], a: str, b: str) -> dict[str, Any]:
+    trained = [None if name == DIRECT else found[f"seeds_{side}"]
+               for name, side in ((a, "a"), (b, "b"))]  # fmt: skip
     return {
         "seeds_a": found["seeds_a"],
         "seeds_b": found["seeds_b"],
@@ -152,7 +154,7 @@ def _comparison(found: Mapping[str, Any]) -> dict[str, Any]:
         "difference": found["difference"],
         "difference_ci": found["difference_ci"],
         "a_better_share": found["a_better_share"],
-        "finding": bool(low > 0 or high < 0),  # the interval excludes 0
+        "finding": is_finding(found["difference_ci"], *trained),
     }
 
 
