@@ -171,7 +171,7 @@ def compare_runs(
     method, k, weighting and sources (e.g. trained top layers against frozen features)."""
 
     def key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return row["variant"], method_label(row), tuple(row["sources"])
+        return row["variant"], method_label(dict(row)), tuple(row["sources"])
 
     for name, found in (("A", result_a), ("B", result_b)):
         if any("counts" not in r for r in found["rows"]):

@@ -102,7 +102,7 @@ def language_steps(settings: LanguagesSettings, lang: str) -> list[Step]:
     proj = ["--config", str(s.projection_config), *_encoder_args(s)]
     test = str(s.data_dir / TEST_PATTERN.format(lang=lang))
     # what the projection steps read besides their input: its config and the encoder
-    reads = {"configs": [s.projection_config], "models": _encoder_models(s)}
+    reads: dict[str, Any] = {"configs": [s.projection_config], "models": _encoder_models(s)}
     gold = [s.data_dir / d_ for d_ in (f"masakhaner2/{lang}", f"wikiann/{lang}")]
     parallel = s.data_dir / PARALLEL_PATTERN.format(src=source.lang, lang=lang)
     steps = [

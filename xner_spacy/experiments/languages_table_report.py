@@ -90,7 +90,8 @@ def table_columns(result: Mapping[str, Any]) -> list[str]:
 
 def _counts(lang: str, scores: Mapping[str, Any]) -> dict[str, list[np.ndarray]]:
     """Each column's per-seed counts of one language, all of the same labels."""
-    out, labels = {}, None
+    out: dict[str, list[np.ndarray]] = {}
+    labels = None
     for col, entry in scores.items():
         out[col] = []
         for path in entry["counts"]:

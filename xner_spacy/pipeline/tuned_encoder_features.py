@@ -20,12 +20,12 @@ inside the functions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from spacy.tokens import Doc
 from thinc.api import Model
-from thinc.types import Floats2d
+from thinc.types import Floats2d, Floats3d
 
 from .encoder_component import STATES_ATTR
 from .encoder_features import (
@@ -119,7 +119,7 @@ def _init_top(model: Model, X: Any = None, Y: Any = None) -> None:
     """Cut the blocks from the pretrained encoder (once; a loaded pipeline has them already)."""
     from ..encoders.top_layers import load_top_layers
 
-    shim = model.shims[0]
+    shim: Any = model.shims[0]  # a TopLayerShim (imported lazily)
     if shim.loaded:
         return
     shim.refuse_int8_training()  # initialisation is for training: refused before any work
@@ -148,7 +148,8 @@ def _convert_inputs(model: Model, docs: list[Doc], is_train: bool) -> tuple[Any,
     found = _states(docs)
     if found is None:
         raise FeaturesMissingError(_missing_message())
-    first = model.shims[0].first_layer
+    shim: Any = model.shims[0]
+    first = shim.first_layer
     for item in found:
         if int(item["layer"]) != first:
             raise ValueError(
@@ -166,7 +167,7 @@ def _convert_inputs(model: Model, docs: list[Doc], is_train: bool) -> tuple[Any,
         states[row, :n] = item["states"]
         mask[row, :n] = 1.0
         index[row, :n] = item["token_index"]
-    device = model.shims[0].device
+    device = shim.device
     n_tokens = max(len(doc) for doc in docs)
     args = (
         torch.from_numpy(states).to(device),
@@ -184,7 +185,7 @@ def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> tuple
     docs, output = inputs_outputs
     ops = model.ops
     lengths = [len(doc) for doc in docs]
-    padded = ops.asarray3f(torch2xp(output.detach()))
+    padded = ops.asarray3f(cast(Floats3d, torch2xp(output.detach())))
     Y = [padded[row, :n] for row, n in enumerate(lengths)]
 
     def backprop(dY: list[Floats2d]) -> ArgsKwargs:
