@@ -72,9 +72,9 @@ def evaluate_cmd(
     """
     from spacy.cli._util import parse_config_overrides
 
-    from ..evaluation.bootstrap import add_f1_intervals, save_counts
+    from ..evaluation.bootstrap import add_f1_intervals, save_sentence_counts
     from ..evaluation.pipeline_scores import pipeline_predictions, predicted_labels
-    from ..evaluation.spans import score_spans, sentence_counts
+    from ..evaluation.spans import score_spans
     from ..labelling.label_maps import get_label_map
     from ..labelling.spacy_labeller import load_pipeline
     from ..runner.step_fingerprints import provenance_entry
@@ -108,8 +108,7 @@ def evaluate_cmd(
     if bootstrap:
         metrics = add_f1_intervals(metrics, [e for _, e in gold], preds, label_set, bootstrap, seed)
     if counts is not None:  # before the metrics: a metrics file means its counts exist
-        counted_labels, per_sentence = sentence_counts([e for _, e in gold], preds, label_set)
-        save_counts(counts, per_sentence, counted_labels)
+        save_sentence_counts(counts, [e for _, e in gold], preds, label_set)
     n_words = sum(len(words) for words, _ in gold)
     summary = {
         "model": model,

@@ -313,6 +313,17 @@ def save_counts(path: str | Path, counts: np.ndarray, labels: Sequence[str]) -> 
         np.savez_compressed(fh, counts=counts.astype(np.int32), labels=np.array(labels))
 
 
+def save_sentence_counts(
+    path: str | Path,
+    gold: Sequence[Sequence[Entity]],
+    pred: Sequence[Sequence[Entity]],
+    labels: Collection[str] | None,
+) -> None:
+    """:func:`save_counts` of each gold sentence's (tp, fp, fn) per label of ``pred``."""
+    wanted, counts = sentence_counts(gold, pred, labels)
+    save_counts(path, counts, wanted)
+
+
 def load_counts(path: str | Path) -> tuple[list[str], np.ndarray]:
     """The labels and (sentences, labels, 3) counts that :func:`save_counts` wrote."""
     with np.load(Path(path)) as data:

@@ -2,7 +2,7 @@
 
 Each trained model is scored once on every test file of a target: P/R/F1 per label, and the
 per-sentence (tp, fp, fn) counts, kept beside the model as ``.npz``
-(:func:`~xner_spacy.evaluation.bootstrap.save_counts`), so intervals and paired comparisons
+(:func:`~xner_spacy.evaluation.bootstrap.save_sentence_counts`), so intervals and paired comparisons
 never run a model again. A row of the result gathers one model per training seed: per test
 file the per-seed F1, their mean and sd, and the 95 % bootstrap interval of the seed mean.
 """
@@ -50,9 +50,9 @@ def evaluate(settings: BenchmarkSettings, model: Path, lang: str) -> dict[str, A
             return {"scores": dict(saved["scores"]), "counts": counts}
     import spacy
 
-    from ..evaluation.bootstrap import save_counts
+    from ..evaluation.bootstrap import save_sentence_counts
     from ..evaluation.pipeline_scores import pipeline_predictions
-    from ..evaluation.spans import score_spans, sentence_counts
+    from ..evaluation.spans import score_spans
 
     nlp = spacy.load(model)
     scores = {}
@@ -61,8 +61,7 @@ def evaluate(settings: BenchmarkSettings, model: Path, lang: str) -> dict[str, A
         gold_ents = [s.ents for s in gold]
         pred = pipeline_predictions(nlp, (s.words for s in gold))
         scores[name] = _scores(score_spans(gold_ents, pred, settings.labels))
-        labels, per_sentence = sentence_counts(gold_ents, pred, settings.labels)
-        save_counts(counts[name], per_sentence, labels)
+        save_sentence_counts(counts[name], gold_ents, pred, settings.labels)
     with atomic_write(cache) as fh:
         fh.write(json.dumps({"files": files, "model": identity, "scores": scores}) + "\n")
     return {"scores": scores, "counts": counts}

@@ -27,10 +27,11 @@ from ..evaluation.bootstrap import (
     averaged_difference,
     is_finding,
     load_counts,
-    save_counts,
+    save_sentence_counts,
     seed_averaged_f1,
     seed_summary,
 )
+from ..io.atomic import atomic_write
 from ..runner.step_fingerprints import decide, model_identity, path_identity, store
 from .job_running import run_logged, train_unless_current
 
@@ -111,8 +112,7 @@ def train_one(settings: StudySettings, trainable: int, seed: int) -> dict[str, A
     def train() -> None:
         out.mkdir(parents=True, exist_ok=True)
         run_logged(training_command(settings, trainable, seed), out / "train.log", settings.threads)
-        seconds = time.perf_counter() - started
-        timing.write_text(json.dumps({"seconds": round(seconds, 1)}) + "\n", encoding="utf8")
+        _write_json(timing, {"seconds": round(time.perf_counter() - started, 1)})
 
     trained = train_unless_current(
         f"train {name}", model, training_parts(settings, trainable, seed), train,
@@ -127,7 +127,7 @@ def train_one(settings: StudySettings, trainable: int, seed: int) -> dict[str, A
 def score_one(settings: StudySettings, trainable: int, seed: int, nlp_cache: dict) -> dict:
     """Score one model on every test set (unless current): metrics and per-sentence counts."""
     from ..evaluation.pipeline_scores import pipeline_predictions
-    from ..evaluation.spans import score_spans, sentence_counts
+    from ..evaluation.spans import score_spans
     from ..io.conll import read_conll
 
     name = run_name(trainable, seed)
@@ -153,14 +153,19 @@ def score_one(settings: StudySettings, trainable: int, seed: int, nlp_cache: dic
             pred = pipeline_predictions(nlp_cache[name], (w for w, _ in gold))
             seconds = time.perf_counter() - t0
             metrics = score_spans((e for _, e in gold), pred, SCORED_LABELS)
-            labels, counts = sentence_counts([e for _, e in gold], pred, SCORED_LABELS)
-            save_counts(out.with_suffix(".npz"), counts, labels)
-            result = {**metrics, "sentences": len(gold), "predict_seconds": round(seconds, 1)}
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf8")
+            save_sentence_counts(out.with_suffix(".npz"), [e for _, e in gold], pred, SCORED_LABELS)
+            result = {**metrics, "sentences": len(gold), "predict_seconds": round(seconds, 1)}
+            _write_json(out, result)
             store(out, parts)
         found[test] = json.loads(out.read_text(encoding="utf8"))
     return found
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` atomically: a crash never leaves half a file."""
+    with atomic_write(path) as fh:
+        fh.write(json.dumps(data, indent=1) + "\n")
 
 
 def _counts(settings: StudySettings, trainable: int, test: str) -> list[Any]:
