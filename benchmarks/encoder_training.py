@@ -3,16 +3,21 @@
     python benchmarks/encoder_training.py                               # assets/encoder, layer 8
     python benchmarks/encoder_training.py --trainable-layers 0,2,4 --sentences 500 --steps 50
     python benchmarks/encoder_training.py --model xlm-roberta-base --layer 12 --output t.json
+    # memory over a long run, batched by words as spacy train does, with and without the trim
+    python benchmarks/encoder_training.py --trainable-layers 2 --sentences 3000 --steps 600 \
+        --batch-words 1000 [--no-malloc-trim]
 
 For each ``trainable_layers`` value, a fresh process builds ``--config`` (default
 ``configs/ner_encoder.cfg``) with ``components.xner_encoder.layer = --layer`` and that
 ``trainable_layers``, initialises it on the first ``--sentences`` of ``--data`` (gold CoNLL),
 fills the encoder's cache (timed: the frozen layers, once per sentence), then times ``--steps``
-training updates of ``--batch`` sentences (sentences/s; 0 trains the NER on frozen features,
-t > 0 also runs and trains layers ``layer-t+1..layer``) and inference over every sentence with
-the cache warm (words/s). The process's peak resident memory (``ru_maxrss``) is reported for
-each. Prints JSON (also ``--output``) and a Markdown table; the load average is recorded,
-since on a shared machine the figures move with it.
+training updates of ``--batch`` sentences, or of ``--batch-words`` words as spaCy batches
+(sentences/s; 0 trains the NER on frozen features, t > 0 also runs and trains layers
+``layer-t+1..layer``), and inference over every sentence with the cache warm (words/s). The
+process's resident memory after training and its peak (``ru_maxrss``) are reported for each;
+``--no-malloc-trim`` trains without trimming the C heap after each update
+(``xner_spacy.encoders.top_layers.release_freed_memory``). Prints JSON (also ``--output``) and
+a Markdown table; the load average is recorded, since on a shared machine the figures move with it.
 """
 
 from __future__ import annotations
@@ -46,6 +51,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--trainable-layers", default="0,2", help="comma-separated values to compare")
     p.add_argument("--steps", type=int, default=20, help="training updates timed")
     p.add_argument("--batch", type=int, default=32, help="sentences per update")
+    p.add_argument(
+        "--batch-words",
+        type=int,
+        default=0,
+        help="batch by words instead, as spacy train does (shuffled, this many words; 0: --batch)",
+    )
+    p.add_argument(
+        "--no-malloc-trim",
+        action="store_true",
+        help="do not trim the C heap after each update of the trained layers (to measure it)",
+    )
     p.add_argument("--threads", type=int, default=2, help="torch / BLAS threads")
     p.add_argument("--config", default=str(REPO / "configs" / "ner_encoder.cfg"))
     p.add_argument("--output", default=None, help="write the JSON report here")
@@ -59,10 +75,13 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
 
     import torch
     from spacy.tokens import Doc
+    from spacy.util import minibatch_by_words
 
     from benchmarks.encoder import initialised_pipeline, load_sentences
+    from xner_spacy.encoders.top_layers import TopLayerShim
 
     torch.set_num_threads(args.threads)
+    TopLayerShim.trim_memory = not args.no_malloc_trim
     data = load_sentences(args.data, args.sentences)
     overrides = {
         "paths.encoder": args.model,
@@ -75,13 +94,22 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
     list(encoder.pipe(eg.predicted for eg in examples))
     fill_s = time.perf_counter() - t0
     rng = random.Random(0)
+
+    def batches() -> Any:
+        while True:
+            if not args.batch_words:
+                yield rng.sample(examples, min(args.batch, len(examples)))
+                continue
+            order = rng.sample(examples, len(examples))
+            yield from minibatch_by_words(order, size=args.batch_words, tolerance=0.2)
+
     n_seen = 0
     t0 = time.perf_counter()
-    for _ in range(args.steps):
-        sample = rng.sample(examples, min(args.batch, len(examples)))
+    for _, sample in zip(range(args.steps), batches(), strict=False):
         nlp.update(sample, sgd=optimizer, exclude=["xner_encoder"], annotates=["xner_encoder"])
         n_seen += len(sample)
     train_s = time.perf_counter() - t0
+    rss_after_training = _current_rss_mb()
     docs = [Doc(nlp.vocab, words=w) for w, _ in data]
     t0 = time.perf_counter()
     list(nlp.pipe(docs, batch_size=64))
@@ -95,20 +123,33 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
         "train_steps": args.steps,
         "train_sentences_per_s": round(n_seen / train_s, 1),
         "infer_words_per_s": round(n_words / infer_s, 1),
+        "rss_after_training_mb": rss_after_training,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def _current_rss_mb() -> float | None:
+    """The process's resident memory now (Linux ``/proc``), or None where it cannot be read."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         "| trainable_layers | cached layer | cache fill sent/s | train sent/s | "
-        "infer words/s | peak RSS MB |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "infer words/s | RSS after training MB | peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["runs"]:
         lines.append(
             f"| {r['trainable_layers']} | {r['cached_layer']} | {r['cache_fill_sentences_per_s']} "
-            f"| {r['train_sentences_per_s']} | {r['infer_words_per_s']} | {r['peak_rss_mb']} |"
+            f"| {r['train_sentences_per_s']} | {r['infer_words_per_s']} "
+            f"| {r.get('rss_after_training_mb')} | {r['peak_rss_mb']} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,13 @@ import pytest
 from toy_data import synthetic_pairs, write_conll
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Under pytest-xdist (the README's test command runs `-n 2`), each worker and the commands it
+# starts take one BLAS/OpenMP thread unless told otherwise, so two workers share two cores
+# instead of oversubscribing them. Set before any test imports torch or numpy's BLAS.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 DATA_DIR = Path(os.environ.get("XNER_DATA_DIR", REPO.parent / "shared" / "data"))
 
 needs_data = pytest.mark.skipif(

@@ -92,3 +92,33 @@ def test_gradients_are_clipped_and_zeroed(tiny_xlmr_dir: Path) -> None:
     assert all(p.grad is None for p in top.parameters())
     moved = [k for k, v in top.state_dict().items() if not torch.equal(v, before[k])]
     assert moved
+
+
+def test_freed_memory_is_released_after_each_cpu_update(
+    tiny_xlmr_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shim trims the C heap after an update that moved the blocks, and only then."""
+    import sys
+
+    from xner_spacy.encoders import top_layers
+    from xner_spacy.encoders.top_layers import TopLayerShim
+
+    # the real call: glibc has malloc_trim; elsewhere it is a no-op that says so
+    assert top_layers.release_freed_memory() is sys.platform.startswith("linux")
+    calls: list[int] = []
+    monkeypatch.setattr(top_layers, "release_freed_memory", lambda: calls.append(1) or True)
+    opt = TopLayersOptimizer(1e-3, warmup_steps=0, decay_steps=0, grad_clip=0, weight_decay=0)
+    shim = TopLayerShim(opt)
+    shim.set_module(load_top_layers(str(tiny_xlmr_dir), 2, 1, dropout=0.0))
+    shim.finish_update(None)
+    assert calls == []  # no gradients, no update: nothing to trim
+    out = shim.module(torch.randn(1, 4, 32), torch.ones(1, 4), torch.tensor([[-1, 0, 1, -1]]), 2)
+    out.sum().backward()
+    shim.finish_update(None)
+    assert calls == [1] and opt.step_count == 1
+    monkeypatch.setattr(TopLayerShim, "trim_memory", False)
+    shim.module(
+        torch.randn(1, 4, 32), torch.ones(1, 4), torch.tensor([[0, 0, 1, -1]]), 2
+    ).sum().backward()
+    shim.finish_update(None)
+    assert calls == [1] and opt.step_count == 2  # turned off: updated, not trimmed
