@@ -75,7 +75,7 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
 
     import torch
     from spacy.tokens import Doc
-    from spacy.util import minibatch_by_words
+    from spacy.training.batchers import minibatch_by_words
 
     from benchmarks.encoder import initialised_pipeline, load_sentences
     from xner_spacy.encoders.top_layers import TopLayerShim
