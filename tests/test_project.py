@@ -80,11 +80,15 @@ for key, name in (("dir", sys.argv[1]), ("package", "xx_xner_zzz")):
     nlp = spacy.load(name)
     doc = nlp(text)
     feats = doc._.xner_features if doc.has_extension("xner_features") else None
+    states = doc._.xner_states if doc.has_extension("xner_states") else None
     out[key] = {
         "pipes": nlp.pipe_names,
         "requirements": nlp.meta.get("requirements", []),
         "ents": [[e.text, e.label_] for e in doc.ents],
         "features": None if feats is None else [list(feats.shape), float(abs(feats).sum())],
+        "states": None if states is None else [
+            int(states["layer"]), states["states"].shape[1], float(abs(states["states"]).sum())
+        ],
     }
 print(json.dumps(out))
 """
@@ -130,6 +134,8 @@ def test_project_all_then_pip_install_and_load(
             assert (pipeline / "xner_encoder/model/config.json").is_file()
         card = json.loads((project / "packages/xx_xner_zzz-0.1.0/meta.json").read_text())
         assert any(str(encoder) in s["name"] for s in card["sources"]), card["sources"]
+        (used,) = card["encoders"]  # the default (trainable_layers 2) trains layers 7 and 8
+        assert used["layers_frozen"] == [0, 6] and used["layers_trained"] == [7, 8], used
         assert "en_core_web_sm" not in json.dumps(card), "the encoder labeller has no tok2vec base"
         # a new venv gets what the encoder component imports
         assert {r.split(">")[0].split("<")[0] for r in card["requirements"]} >= {
@@ -153,11 +159,12 @@ def test_project_all_then_pip_install_and_load(
     assert loaded["package"]["pipes"] == pipes
     ents = loaded["package"]["ents"]
     assert ["Ada", "PER"] in ents or ["Lagos", "LOC"] in ents, ents
-    features = loaded["package"]["features"]
+    features, states = loaded["package"]["features"], loaded["package"]["states"]
     if encoder is None:
+        assert features is None and states is None
+    else:  # the default trains layers 7-8: the packaged encoder caches layer 6's sub-tokens
         assert features is None
-    else:  # one row of encoder features per token, computed by the packaged encoder
-        assert features[0] == [6, 32] and features[1] > 0
+        assert states[:2] == [6, 32] and states[2] > 0
 
 
 _MAIN_STEPS = ["train-source", "prepare", "label", "align", "project", "convert", "train",
