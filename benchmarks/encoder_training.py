@@ -5,7 +5,7 @@
     python benchmarks/encoder_training.py --model xlm-roberta-base --layer 12 --output t.json
     # memory over a long run, batched by words as spacy train does, with and without the trim
     python benchmarks/encoder_training.py --trainable-layers 2 --sentences 3000 --steps 600 \
-        --batch-words 1000 [--no-malloc-trim]
+        --batch-words 1000 [--malloc-trim-every 0]
 
 For each ``trainable_layers`` value, a fresh process builds ``--config`` (default
 ``configs/ner_encoder.cfg``) with ``components.xner_encoder.layer = --layer`` and that
@@ -15,8 +15,8 @@ training updates of ``--batch`` sentences, or of ``--batch-words`` words as spaC
 (sentences/s; 0 trains the NER on frozen features, t > 0 also runs and trains layers
 ``layer-t+1..layer``), and inference over every sentence with the cache warm (words/s). The
 process's resident memory after training and its peak (``ru_maxrss``) are reported for each;
-``--no-malloc-trim`` trains without trimming the C heap after each update
-(``xner_spacy.encoders.top_layers.release_freed_memory``). Prints JSON (also ``--output``) and
+``--malloc-trim-every N`` trims the C heap after every N-th update (0: never;
+``xner_spacy.encoders.top_layers.release_freed_memory``). Prints JSON (also ``--output``) and
 a Markdown table; the load average is recorded, since on a shared machine the figures move with it.
 """
 
@@ -58,9 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="batch by words instead, as spacy train does (shuffled, this many words; 0: --batch)",
     )
     p.add_argument(
-        "--no-malloc-trim",
-        action="store_true",
-        help="do not trim the C heap after each update of the trained layers (to measure it)",
+        "--malloc-trim-every",
+        type=int,
+        default=None,
+        help="trim the C heap after every N-th update of the trained layers (0: never; "
+        "default: the shim's own interval)",
     )
     p.add_argument("--threads", type=int, default=2, help="torch / BLAS threads")
     p.add_argument("--config", default=str(REPO / "configs" / "ner_encoder.cfg"))
@@ -81,7 +83,8 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
     from xner_spacy.encoders.top_layers import TopLayerShim
 
     torch.set_num_threads(args.threads)
-    TopLayerShim.trim_memory = not args.no_malloc_trim
+    if args.malloc_trim_every is not None:
+        TopLayerShim.trim_every = args.malloc_trim_every
     data = load_sentences(args.data, args.sentences)
     overrides = {
         "paths.encoder": args.model,

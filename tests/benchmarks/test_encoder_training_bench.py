@@ -38,10 +38,10 @@ def test_training_benchmark_compares_frozen_and_trained_top(
     assert all(r["rss_after_training_mb"] > 0 for r in report["runs"])
     # batched by words as spacy train batches, without the heap trim (the memory comparison)
     cmd = [*cmd[: cmd.index("--trainable-layers")], "--trainable-layers", "2", "--steps", "3",
-           "--batch-words", "20", "--no-malloc-trim", "--threads", "1",
+           "--batch-words", "20", "--malloc-trim-every", "0", "--threads", "1",
            "--output", str(out)]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = json.loads(out.read_text(encoding="utf8"))["runs"]
     assert run["train_steps"] == 3 and run["train_sentences_per_s"] > 0
-    assert json.loads(out.read_text(encoding="utf8"))["settings"]["no_malloc_trim"] is True
+    assert json.loads(out.read_text(encoding="utf8"))["settings"]["malloc_trim_every"] == 0

@@ -245,8 +245,8 @@ def release_freed_memory() -> bool:
     allocates activations whose shapes change with every batch (spaCy batches by words, with
     a growing size), and glibc keeps the freed blocks in its heaps, fragmented, instead of
     returning them. The English labeller's ``spacy train`` grew from 2 GB to 10-11 GB resident
-    over 3,000 steps; trimmed after each update it stays near its starting size
-    (docs/encoder.md, "Memory"). A trim costs about a millisecond; an update, hundreds.
+    over 3,000 steps; trimmed after each update it peaked at 3.6 GB (docs/encoder.md,
+    "Memory when the top layers train").
     """
     trim = _malloc_trim()
     if trim is None:
@@ -276,9 +276,11 @@ class TopLayerShim(PyTorchShim):
     of the blocks (CPU; made on first use) and refuses to train.
     """
 
-    #: Trim the C heap after each CPU update (:func:`release_freed_memory`); the benchmark
-    #: ``benchmarks/encoder_training.py --no-malloc-trim`` turns it off to measure it.
-    trim_memory = True
+    #: Trim the C heap after every ``trim_every``-th CPU update (:func:`release_freed_memory`;
+    #: 0: never). Each trim makes the next update fault its pages in again: trimmed after
+    #: every update, training ran 20 % slower (docs/encoder.md, "Memory"). The benchmark
+    #: ``benchmarks/encoder_training.py --malloc-trim-every N`` measures other intervals.
+    trim_every = 10
 
     def __init__(self, optimizer: TopLayersOptimizer, quantize: str = "none") -> None:
         if quantize not in QUANTIZE_MODES:
@@ -333,5 +335,6 @@ class TopLayerShim(PyTorchShim):
     def finish_update(self, optimizer: Any) -> None:
         if self.loaded and self.top_optimizer.step(self._model):
             self._int8 = None
-            if self.trim_memory and self.device.type == "cpu":
+            every = self.trim_every
+            if every and self.top_optimizer.step_count % every == 0 and self.device.type == "cpu":
                 release_freed_memory()
