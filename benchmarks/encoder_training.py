@@ -80,6 +80,7 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
     from spacy.training.batchers import minibatch_by_words
 
     from benchmarks.encoder import initialised_pipeline, load_sentences
+    from benchmarks.worker import proc_status_mb
     from xner_spacy.encoders.top_layers import TopLayerShim
 
     torch.set_num_threads(args.threads)
@@ -112,7 +113,7 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
         nlp.update(sample, sgd=optimizer, exclude=["xner_encoder"], annotates=["xner_encoder"])
         n_seen += len(sample)
     train_s = time.perf_counter() - t0
-    rss_after_training = _current_rss_mb()
+    rss_after_training = proc_status_mb("VmRSS")
     docs = [Doc(nlp.vocab, words=w) for w, _ in data]
     t0 = time.perf_counter()
     list(nlp.pipe(docs, batch_size=64))
@@ -126,20 +127,11 @@ def measure(args: argparse.Namespace, trainable: int) -> dict[str, Any]:
         "train_steps": args.steps,
         "train_sentences_per_s": round(n_seen / train_s, 1),
         "infer_words_per_s": round(n_words / infer_s, 1),
-        "rss_after_training_mb": rss_after_training,
+        "rss_after_training_mb": None
+        if rss_after_training is None
+        else round(rss_after_training, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-
-
-def _current_rss_mb() -> float | None:
-    """The process's resident memory now (Linux ``/proc``), or None where it cannot be read."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -152,7 +144,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {r['trainable_layers']} | {r['cached_layer']} | {r['cache_fill_sentences_per_s']} "
             f"| {r['train_sentences_per_s']} | {r['infer_words_per_s']} "
-            f"| {r.get('rss_after_training_mb')} | {r['peak_rss_mb']} |"
+            f"| {r['rss_after_training_mb']} | {r['peak_rss_mb']} |"
         )
     return "\n".join(lines) + "\n"
 

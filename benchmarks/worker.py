@@ -35,15 +35,23 @@ def _scale() -> int:
     return 1024 * 1024 if sys.platform == "darwin" else 1024
 
 
-def own_peak_mb() -> float:
-    """This process's peak RSS in MiB (``VmHWM`` where /proc has it, else ``ru_maxrss``)."""
+def proc_status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field (``VmHWM``, ``VmRSS``) in MiB; None without /proc."""
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def own_peak_mb() -> float:
+    """This process's peak RSS in MiB (``VmHWM`` where /proc has it, else ``ru_maxrss``)."""
+    peak = proc_status_mb("VmHWM")
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _scale()
 
 
